@@ -1,0 +1,61 @@
+/**
+ * @file Opening the SQLite file: pragmas and migrations. Every connection (UI thread, import
+ * worker, CLI) goes through `openDatabase` so they agree on WAL, foreign keys and timeouts.
+ */
+import Database from 'better-sqlite3';
+import { AppError } from '../../shared/errors';
+import { LATEST_VERSION, MIGRATIONS } from './migrations';
+
+export type Db = Database.Database;
+
+export const DB_FILE = 'boxtune.db';
+
+export interface OpenOptions {
+  /** Create the file if it does not exist (default false: opening a missing project is an error). */
+  create?: boolean;
+  readonly?: boolean;
+}
+
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  let db: Db;
+  try {
+    db = new Database(file, { fileMustExist: !opts.create, readonly: opts.readonly ?? false });
+  } catch (err) {
+    throw new AppError('PROJECT_NOT_FOUND', `cannot open ${file}: ${(err as Error).message}`);
+  }
+  if (!opts.readonly) db.pragma('journal_mode = WAL');
+  // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commit).
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  // Another connection (an import worker) may hold the write lock for a few seconds while it commits.
+  db.pragma('busy_timeout = 15000');
+  db.pragma('cache_size = -65536'); // 64 MiB
+  if (!opts.readonly) migrate(db);
+  else if (schemaVersion(db) !== LATEST_VERSION) {
+    throw new AppError('CONFLICT', `${file} is at schema ${schemaVersion(db)}, expected ${LATEST_VERSION}`);
+  }
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies every migration newer than the file's user_version, each atomically. */
+export function migrate(db: Db): number {
+  const current = schemaVersion(db);
+  if (current > LATEST_VERSION) {
+    throw new AppError(
+      'CONFLICT',
+      `this project was written by a newer boxtune (schema ${current}; this build knows up to ${LATEST_VERSION})`,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return schemaVersion(db);
+}

@@ -1,0 +1,133 @@
+/**
+ * @file Numbered schema migrations. `PRAGMA user_version` holds the number of the last one applied;
+ * each runs in its own transaction, so a crash leaves the store at a whole version.
+ * Never edit a shipped migration: append a new one.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE classes (
+  id    INTEGER PRIMARY KEY,
+  name  TEXT NOT NULL UNIQUE,
+  color TEXT NOT NULL,
+  ord   INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE images (
+  id         INTEGER PRIMARY KEY,
+  path       TEXT NOT NULL UNIQUE,          -- relative to the project root, '/' separators
+  hash       TEXT NOT NULL,                 -- sha1 of the file bytes
+  width      INTEGER NOT NULL CHECK (width > 0),
+  height     INTEGER NOT NULL CHECK (height > 0),
+  split      TEXT NOT NULL DEFAULT 'none' CHECK (split IN ('train', 'val', 'test', 'none')),
+  status     TEXT NOT NULL DEFAULT 'unlabeled' CHECK (status IN ('unlabeled', 'labeled', 'reviewed')),
+  box_count  INTEGER NOT NULL DEFAULT 0,    -- kept by triggers; the browser shows it on every row
+  attrs      TEXT,                          -- JSON, attributes kept from the source format
+  added_at   INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX images_split_status ON images (split, status, id);
+CREATE INDEX images_status ON images (status, id);
+CREATE INDEX images_hash ON images (hash);
+
+CREATE TABLE runs (
+  id          INTEGER PRIMARY KEY,
+  kind        TEXT NOT NULL CHECK (kind IN ('train', 'predict')),
+  name        TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+  config      TEXT NOT NULL,                -- JSON: the effective arguments
+  metrics     TEXT,                         -- JSON: per-epoch table and final metrics
+  dir         TEXT,                         -- run folder, relative to the project root
+  created_at  INTEGER NOT NULL,
+  finished_at INTEGER
+) STRICT;
+
+CREATE TABLE boxes (
+  id         INTEGER PRIMARY KEY,
+  image_id   INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  class_id   INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+  x          REAL NOT NULL,
+  y          REAL NOT NULL,
+  w          REAL NOT NULL CHECK (w >= 0),
+  h          REAL NOT NULL CHECK (h >= 0),
+  source     TEXT NOT NULL CHECK (source IN ('human', 'model', 'import')),
+  run_id     INTEGER REFERENCES runs (id) ON DELETE SET NULL,
+  score      REAL,
+  attrs      TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX boxes_image_class ON boxes (image_id, class_id);
+CREATE INDEX boxes_class_image ON boxes (class_id, image_id);
+
+-- Model predictions are kept apart from labels: reviewing them never changes a label by itself.
+CREATE TABLE predictions (
+  id       INTEGER PRIMARY KEY,
+  run_id   INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  class_id INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+  x        REAL NOT NULL,
+  y        REAL NOT NULL,
+  w        REAL NOT NULL,
+  h        REAL NOT NULL,
+  score    REAL NOT NULL
+) STRICT;
+CREATE INDEX predictions_image ON predictions (image_id, run_id);
+CREATE INDEX predictions_run ON predictions (run_id);
+
+-- Edit log: one row per change, grouped so one user action (a paste of 5 boxes) undoes as one.
+-- before/after are JSON snapshots of the box (null for create/delete). undone=1 rows are redoable.
+CREATE TABLE edits (
+  id       INTEGER PRIMARY KEY,
+  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  group_id INTEGER NOT NULL,
+  op       TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete', 'status')),
+  box_id   INTEGER,
+  before   TEXT,
+  after    TEXT,
+  source   TEXT NOT NULL,
+  at       INTEGER NOT NULL,
+  undone   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX edits_image ON edits (image_id, group_id);
+
+-- Instances per class, kept by triggers, so class balance is one small read at any size.
+CREATE TABLE class_counts (
+  class_id INTEGER PRIMARY KEY REFERENCES classes (id) ON DELETE CASCADE,
+  boxes    INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TRIGGER classes_ai AFTER INSERT ON classes BEGIN
+  INSERT INTO class_counts (class_id, boxes) VALUES (NEW.id, 0);
+END;
+CREATE TRIGGER boxes_ai AFTER INSERT ON boxes BEGIN
+  UPDATE class_counts SET boxes = boxes + 1 WHERE class_id = NEW.class_id;
+  UPDATE images SET box_count = box_count + 1 WHERE id = NEW.image_id;
+END;
+CREATE TRIGGER boxes_ad AFTER DELETE ON boxes BEGIN
+  UPDATE class_counts SET boxes = boxes - 1 WHERE class_id = OLD.class_id;
+  UPDATE images SET box_count = box_count - 1 WHERE id = OLD.image_id;
+END;
+CREATE TRIGGER boxes_au_class AFTER UPDATE OF class_id ON boxes WHEN OLD.class_id <> NEW.class_id BEGIN
+  UPDATE class_counts SET boxes = boxes - 1 WHERE class_id = OLD.class_id;
+  UPDATE class_counts SET boxes = boxes + 1 WHERE class_id = NEW.class_id;
+END;
+`,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,204 @@
+/**
+ * @file Domain types shared by main, preload and renderer. Plain data only (structured-clone safe).
+ * Box coordinates are image pixels, top-left origin: x, y, w, h.
+ */
+
+export const SPLITS = ['train', 'val', 'test', 'none'] as const;
+export type Split = (typeof SPLITS)[number];
+
+export const IMAGE_STATUSES = ['unlabeled', 'labeled', 'reviewed'] as const;
+export type ImageStatus = (typeof IMAGE_STATUSES)[number];
+
+export const BOX_SOURCES = ['human', 'model', 'import'] as const;
+export type BoxSource = (typeof BOX_SOURCES)[number];
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff'] as const;
+
+/** Free-form per-record attributes kept from the source format (COCO iscrowd, VOC difficult/truncated...). */
+export type Attrs = Record<string, string | number | boolean>;
+
+export interface ImageRecord {
+  id: number;
+  /** Relative to the project root, forward slashes. */
+  path: string;
+  hash: string;
+  width: number;
+  height: number;
+  split: Split;
+  status: ImageStatus;
+  boxCount: number;
+  attrs?: Attrs;
+}
+
+export interface ClassRecord {
+  id: number;
+  name: string;
+  /** `#rrggbb` */
+  color: string;
+  /** Position in the class list; YOLO class id on export is the rank by this. */
+  order: number;
+}
+
+export interface BoxRecord {
+  id: number;
+  imageId: number;
+  classId: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  source: BoxSource;
+  runId: number | null;
+  score: number | null;
+  attrs?: Attrs;
+}
+
+export interface ClassCount {
+  classId: number;
+  name: string;
+  /** Instances (boxes) of the class. */
+  boxes: number;
+}
+
+export interface SplitCount {
+  split: Split;
+  images: number;
+  boxes: number;
+}
+
+/** Counts per split and class: what `boxtune info` prints and the project header shows. */
+export interface ProjectInfo {
+  root: string;
+  name: string;
+  images: number;
+  boxes: number;
+  classes: ClassRecord[];
+  splits: SplitCount[];
+  statuses: Record<ImageStatus, number>;
+  /** Instances per class per split: perClassSplit[classId][split] = boxes. */
+  perClassSplit: Record<number, Partial<Record<Split, number>>>;
+  classCounts: ClassCount[];
+}
+
+/** Filters of the image browser; every field optional. */
+export interface ImageFilter {
+  split?: Split;
+  status?: ImageStatus;
+  /** Images holding at least one box of this class. */
+  classId?: number;
+  hasPredictions?: boolean;
+  /** Case-insensitive substring of the relative path. */
+  search?: string;
+}
+
+export interface ImagePageQuery {
+  filter?: ImageFilter;
+  /** Keyset pagination: return images with id greater than this. */
+  afterId?: number;
+  /** Offset pagination for the virtualized list (random access by row). */
+  offset?: number;
+  limit?: number;
+}
+
+export interface ImagePage {
+  items: ImageRecord[];
+  /** Total rows matching the filter. */
+  total: number;
+}
+
+// ---- import / export -------------------------------------------------------------------------
+
+export const IMPORT_FORMATS = ['folder', 'yolo', 'coco', 'voc'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export const EXPORT_FORMATS = ['yolo', 'coco', 'voc'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ImportRequest {
+  format: ImportFormat;
+  /** folder: a directory; yolo: a data.yaml; coco: a json file; voc: a VOC root or Annotations folder. */
+  source: string;
+  /** COCO: folder the `file_name`s are relative to (default: the json's folder). */
+  imagesDir?: string;
+  /** COCO: split for all images of this file (default: guessed from the file name, else none). */
+  split?: Split;
+  /** Copy images into the project's images/ folder instead of referencing them where they are. */
+  copy?: boolean;
+}
+
+export interface ImportSummary {
+  images: number;
+  boxes: number;
+  classesAdded: string[];
+  /** Images already in the project (same relative path), left as they were. */
+  skippedExisting: number;
+  /** Files that could not be read as images: listed, not fatal. */
+  unreadable: { file: string; reason: string }[];
+  warnings: string[];
+}
+
+export interface ExportRequest {
+  format: ExportFormat;
+  /** Output folder; created if missing; must be empty or absent. */
+  dir: string;
+  /** 'link' hard-links images (falls back to copy across devices), 'copy' copies them. */
+  images?: 'link' | 'copy';
+  /** Splits to export (default: all that have images). */
+  splits?: Split[];
+}
+
+export interface ExportSummary {
+  dir: string;
+  images: number;
+  boxes: number;
+  files: string[];
+}
+
+export interface SplitRequest {
+  ratios: { train: number; val: number; test: number };
+  seed?: number;
+  /** 'unassigned' keeps images that already have a split (the default); 'all' reassigns everything. */
+  scope?: 'unassigned' | 'all';
+}
+
+export interface SplitSummary {
+  assigned: number;
+  counts: Record<Split, number>;
+}
+
+// ---- jobs ------------------------------------------------------------------------------------
+
+export const JOB_KINDS = ['import', 'export', 'sample'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** What every long job reports: counts, rate and ETA, so the UI can show a real progress bar. */
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  title: string;
+  state: JobState;
+  /** Current phase, e.g. 'scanning', 'reading labels', 'writing'. */
+  phase: string;
+  done: number;
+  total: number;
+  /** Items per second over the current phase. */
+  rate: number;
+  /** Seconds left in the current phase, or null when unknown. */
+  etaSec: number | null;
+  message: string;
+  startedAt: number;
+  finishedAt: number | null;
+  result?: unknown;
+  error?: { code: string; message: string; details?: unknown };
+}
+
+// ---- app -------------------------------------------------------------------------------------
+
+export interface AppInfo {
+  version: string;
+  /** 'electron' when in the desktop window, 'browser' when served over HTTP. */
+  shell: 'electron' | 'browser';
+  project: { root: string; name: string } | null;
+  recentProjects: string[];
+}
