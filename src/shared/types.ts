@@ -151,7 +151,10 @@ export interface ExportSummary {
   dir: string;
   images: number;
   boxes: number;
+  /** Top-level files written (data.yaml, annotation files). */
   files: string[];
+  /** Images left out because they have no split (train/val/test). */
+  skippedUnsplit: number;
 }
 
 export interface SplitRequest {

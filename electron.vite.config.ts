@@ -1,0 +1,30 @@
+/**
+ * electron-vite: main (Node, ESM, dependencies stay external so native modules load from
+ * node_modules), preload (CommonJS: sandboxed preloads cannot be ES modules), renderer (Svelte).
+ */
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'electron-vite';
+
+export default defineConfig({
+  main: {
+    build: {
+      externalizeDeps: true,
+      rolldownOptions: { input: { index: 'src/main/index.ts' } },
+    },
+  },
+  preload: {
+    build: {
+      externalizeDeps: true,
+      rolldownOptions: {
+        input: { index: 'src/preload/index.ts' },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: 'src/renderer',
+    base: './',
+    plugins: [svelte()],
+    build: { rolldownOptions: { input: { index: 'src/renderer/index.html' } } },
+  },
+});

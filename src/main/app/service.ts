@@ -1,0 +1,222 @@
+/**
+ * @file BoxtuneService: the Api implemented over the services (store, jobs, import/export). Plain
+ * Node: the Electron main process, the HTTP server, the CLI and tests all construct this one class.
+ * Arguments arrive already validated (dispatch.ts).
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Api, ApiEventMessage, ApiEvents } from '../../shared/api';
+import { AppError } from '../../shared/errors';
+import type {
+  AppInfo,
+  ExportRequest,
+  ExportSummary,
+  ImagePageQuery,
+  ImportRequest,
+  ImportSummary,
+  JobInfo,
+  ProjectInfo,
+  SplitRequest,
+  SplitSummary,
+} from '../../shared/types';
+import { SPLITS } from '../../shared/types';
+import { planSplits } from '../dataset/splits';
+import { JobRegistry } from '../jobs/job-registry';
+import { runInWorker } from '../jobs/run-in-worker';
+import { LabelStore } from '../store/label-store';
+import { contentTypeFor } from '../images/content-type';
+import { Settings } from './settings';
+
+export const APP_VERSION = '0.1.0';
+
+export interface ServiceOptions {
+  shell: 'electron' | 'browser';
+  /** Where settings (recent projects) and generated sample projects live. */
+  dataDir?: string;
+}
+
+type Empty = Record<string, never>;
+
+export class BoxtuneService implements Api {
+  /** Emits 'event' with an ApiEventMessage for every push to the UI. */
+  readonly events = new EventEmitter();
+  readonly jobs: JobRegistry;
+  private store: LabelStore | null = null;
+  private readonly shell: ServiceOptions['shell'];
+  private readonly dataDir: string;
+  private readonly settings: Settings;
+
+  constructor(opts: ServiceOptions) {
+    this.shell = opts.shell;
+    this.dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
+    this.settings = new Settings(path.join(this.dataDir, 'settings.json'));
+    this.jobs = new JobRegistry((info) => this.emit('job', info));
+  }
+
+  private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): void {
+    const msg: ApiEventMessage<E> = { event, data };
+    this.events.emit('event', msg);
+  }
+
+  /** The open project's store; NO_PROJECT if none is open. */
+  requireStore(): LabelStore {
+    if (!this.store) throw new AppError('NO_PROJECT', 'no project is open: create or open one first');
+    return this.store;
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.close();
+    this.store?.close();
+    this.store = null;
+  }
+
+  // ---- app & project ---------------------------------------------------------------------------
+
+  async 'app.info'(_args: Empty): Promise<AppInfo> {
+    return {
+      version: APP_VERSION,
+      shell: this.shell,
+      project: this.store ? { root: this.store.root, name: this.store.name } : null,
+      recentProjects: this.settings.recentProjects().filter((p) => LabelStore.isProject(p)),
+    };
+  }
+
+  async 'project.create'(args: { dir: string; name?: string }): Promise<ProjectInfo> {
+    // A non-empty folder is fine: the images may already live there.
+    this.setStore(LabelStore.create(path.resolve(args.dir), args.name));
+    return this.store!.info();
+  }
+
+  async 'project.open'(args: { dir: string }): Promise<ProjectInfo> {
+    this.setStore(LabelStore.open(args.dir));
+    return this.store!.info();
+  }
+
+  async 'project.openSample'(args: { dir?: string; images?: number }): Promise<{ jobId: string; dir: string }> {
+    const dir = path.resolve(args.dir ?? path.join(this.dataDir, 'samples', `sample-${timestamp()}`));
+    if (LabelStore.isProject(dir)) throw new AppError('PROJECT_EXISTS', `a boxtune project already exists in ${dir}`);
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+      throw new AppError('CONFLICT', `${dir} is not empty; the sample project needs a new or empty folder`);
+    }
+    const job = this.jobs.start(
+      'sample',
+      'Sample project',
+      async (ctx) => {
+        const sample = await runInWorker<{ yamlPath: string }>({ kind: 'sample', dir, ...(args.images ? { images: args.images } : {}) }, ctx);
+        const store = LabelStore.create(dir, 'Sample project');
+        store.close();
+        return runInWorker<ImportSummary>({ kind: 'import', root: dir, request: { format: 'yolo', source: sample.yamlPath } }, ctx);
+      },
+      () => this.setStore(LabelStore.open(dir)),
+    );
+    return { jobId: job.id, dir };
+  }
+
+  async 'project.close'(_args: Empty): Promise<null> {
+    if (this.store) {
+      this.store.close();
+      this.store = null;
+      this.emit('project', { root: null, reason: 'closed' });
+    }
+    return null;
+  }
+
+  async 'project.info'(_args: Empty): Promise<ProjectInfo> {
+    return this.requireStore().info();
+  }
+
+  private setStore(store: LabelStore): void {
+    this.store?.close();
+    this.store = store;
+    this.settings.addRecentProject(store.root);
+    this.emit('project', { root: store.root, reason: 'opened' });
+  }
+
+  // ---- images & classes ------------------------------------------------------------------------
+
+  async 'images.page'(args: ImagePageQuery) {
+    return this.requireStore().page(args);
+  }
+
+  async 'images.get'(args: { id: number }) {
+    return this.requireStore().getImage(args.id);
+  }
+
+  async 'images.boxes'(args: { id: number }) {
+    const store = this.requireStore();
+    store.getImage(args.id); // NOT_FOUND for an unknown image rather than an empty list
+    return store.boxes(args.id);
+  }
+
+  async 'classes.list'(_args: Empty) {
+    return this.requireStore().classes();
+  }
+
+  /** The file behind an image id. Only images registered in the open project are ever served. */
+  imageFile(id: number): { absPath: string; contentType: string } {
+    const store = this.requireStore();
+    const absPath = store.absolutePath(store.getImage(id).path);
+    return { absPath, contentType: contentTypeFor(absPath) };
+  }
+
+  // ---- dataset jobs ----------------------------------------------------------------------------
+
+  async 'dataset.import'(args: ImportRequest): Promise<{ jobId: string }> {
+    const root = this.requireStore().root;
+    const job = this.jobs.start(
+      'import',
+      `Import ${path.basename(args.source)}`,
+      (ctx) => runInWorker<ImportSummary>({ kind: 'import', root, request: { ...args, source: path.resolve(args.source) } }, ctx),
+      () => this.projectChanged(root),
+    );
+    return { jobId: job.id };
+  }
+
+  async 'dataset.export'(args: ExportRequest): Promise<{ jobId: string }> {
+    const root = this.requireStore().root;
+    const job = this.jobs.start('export', `Export ${args.format.toUpperCase()}`, (ctx) =>
+      runInWorker<ExportSummary>({ kind: 'export', root, request: { ...args, dir: path.resolve(args.dir) } }, ctx),
+    );
+    return { jobId: job.id };
+  }
+
+  async 'dataset.assignSplits'(args: SplitRequest): Promise<SplitSummary> {
+    const store = this.requireStore();
+    const updates = planSplits(store.imageClasses(), args);
+    store.setSplits(updates);
+    const counts = Object.fromEntries(SPLITS.map((s) => [s, 0])) as SplitSummary['counts'];
+    for (const s of store.info().splits) counts[s.split] = s.images;
+    this.projectChanged(store.root);
+    return { assigned: updates.size, counts };
+  }
+
+  private projectChanged(root: string): void {
+    if (this.store?.root === root) this.emit('project', { root, reason: 'changed' });
+  }
+
+  // ---- jobs ------------------------------------------------------------------------------------
+
+  async 'jobs.list'(_args: Empty): Promise<JobInfo[]> {
+    return this.jobs.list();
+  }
+
+  async 'jobs.get'(args: { id: string }): Promise<JobInfo> {
+    return this.jobs.get(args.id);
+  }
+
+  async 'jobs.cancel'(args: { id: string }): Promise<JobInfo> {
+    return this.jobs.cancel(args.id);
+  }
+}
+
+function defaultDataDir(): string {
+  if (process.env.BOXTUNE_DATA_DIR) return process.env.BOXTUNE_DATA_DIR;
+  const base = process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config');
+  return path.join(base, 'boxtune');
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}

@@ -1,0 +1,22 @@
+/**
+ * @file The tasks a worker thread can run, and the messages it sends back. Shared by the thread
+ * that starts a worker (run-in-worker.ts) and the worker itself (worker-entry.ts).
+ */
+import type { ErrorInfo } from '../../shared/errors';
+import type { ExportRequest, ImportRequest } from '../../shared/types';
+
+export type WorkerTask =
+  | { kind: 'import'; root: string; request: ImportRequest }
+  | { kind: 'export'; root: string; request: ExportRequest }
+  | { kind: 'sample'; dir: string; images?: number; seed?: number };
+
+export type WorkerMessage =
+  | { type: 'progress'; phase: string; done: number; total: number }
+  | { type: 'done'; result: unknown }
+  | { type: 'error'; error: ErrorInfo };
+
+export interface WorkerInput {
+  task: WorkerTask;
+  /** Int32Array[0] set to 1 by the parent to cancel: read synchronously inside tight loops. */
+  cancelFlag: SharedArrayBuffer;
+}
