@@ -118,7 +118,7 @@ export function planSplits(images: readonly SplitCandidate[], req: SplitRequest)
     if (len === begin) noBoxes.push(i);
     off[i + 1] = len;
   }
-  // Background: fill in now that the number of classes is known .
+  // Background: fill in now that the number of classes is known.
   const bg = classIndex.size;
   const nGroups = bg + 1;
   if (noBoxes.length > 0) {

@@ -2,7 +2,15 @@
  * @file The open project (or none): app info, project counts and classes. Re-reads itself when the
  * service says the project changed, so every view shows what the store holds.
  */
-import type { AppInfo, ClassRecord, ProjectInfo } from '../../../shared/types';
+import type {
+  AppInfo,
+  ClassRecord,
+  ExportRequest,
+  ImportRequest,
+  ProjectInfo,
+  SplitRequest,
+  SplitSummary,
+} from '../../../shared/types';
 import { api, errorMessage, onEvent, onReconnect } from '../lib/api';
 
 export class ProjectStore {
@@ -90,6 +98,21 @@ export class ProjectStore {
 
   close(): Promise<boolean> {
     return this.#act(() => api['project.close']({}));
+  }
+
+  /** Starts an import job; progress arrives as job events. Throws AppError when refused at once. */
+  async importDataset(req: ImportRequest): Promise<string> {
+    return (await api['dataset.import'](req)).jobId;
+  }
+
+  async exportDataset(req: ExportRequest): Promise<string> {
+    return (await api['dataset.export'](req)).jobId;
+  }
+
+  async assignSplits(req: SplitRequest): Promise<SplitSummary> {
+    const summary = await api['dataset.assignSplits'](req);
+    await this.refresh();
+    return summary;
   }
 
   /** Runs a user action: busy while it runs, its error kept for display, state re-read after. */

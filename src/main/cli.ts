@@ -1,0 +1,216 @@
+/**
+ * @file `boxtune` on the command line: the same services as the app, headless.
+ *   boxtune create  [project=DIR] [name=NAME]
+ *   boxtune import  SOURCE [project=DIR] [format=yolo|coco|voc|folder] [copy] [images_dir=DIR] [split=S]
+ *   boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]
+ *   boxtune splits  [project=DIR] [train=0.8 val=0.1 test=0.1] [seed=0] [all]
+ *   boxtune info    [project=DIR]
+ * Options may also be written --key value. The project defaults to the current folder.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppError, formatProblem, type Problem } from '../shared/errors';
+import { formatCount } from '../shared/format';
+import type { ExportFormat, ImportFormat, Split } from '../shared/types';
+import { EXPORT_FORMATS, IMPORT_FORMATS, SPLITS } from '../shared/types';
+import { boolOption, parseArgs, type ParsedArgs } from './cli/args';
+import { TerminalProgress } from './cli/progress';
+import { exportDataset } from './dataset/export';
+import { importDataset } from './dataset/import';
+import { planSplits } from './dataset/splits';
+import { LabelStore } from './store/label-store';
+
+const USAGE = `boxtune: label, check, fine-tune and review YOLO detectors.
+
+Usage:
+  boxtune create  [project=DIR] [name=NAME]
+  boxtune import  SOURCE [project=DIR] [format=yolo|coco|voc|folder] [copy] [images_dir=DIR] [split=train|val|test] [create]
+  boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]
+  boxtune splits  [project=DIR] [train=0.8] [val=0.1] [test=0.1] [seed=0] [all]
+  boxtune info    [project=DIR]
+
+SOURCE for import: a data.yaml (Ultralytics), a COCO .json, a Pascal VOC folder, or a folder of images;
+the format is guessed from it unless format= is given. Options also work as --key value.`;
+
+type Out = (line: string) => void;
+
+export async function main(argv: readonly string[], out: Out = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+  const args = parseArgs(argv);
+  try {
+    switch (args.command) {
+      case 'create':
+        return create(args, out);
+      case 'import':
+        return runImport(args, out);
+      case 'export':
+        return runExport(args, out);
+      case 'splits':
+        return splits(args, out);
+      case 'info':
+        return info(args, out);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return args.command === undefined ? 1 : 0;
+      default:
+        throw new AppError('INVALID_INPUT', `unknown command "${args.command}"\n\n${USAGE}`);
+    }
+  } catch (err) {
+    process.stderr.write(`error: ${describeError(err)}\n`);
+    return err instanceof AppError && err.code === 'INVALID_INPUT' ? 2 : 1;
+  }
+}
+
+function describeError(err: unknown): string {
+  if (!(err instanceof AppError)) return err instanceof Error ? (err.stack ?? err.message) : String(err);
+  const problems = (err.details as { problems?: Problem[] } | undefined)?.problems;
+  // The message lists the first problems; print all of them, one per line, for editors to jump to.
+  if (err.code === 'IMPORT_INVALID' && problems?.length) {
+    return [err.message.split('\n')[0], ...problems.map((p) => `  ${formatProblem(p)}`)].join('\n');
+  }
+  return err.message;
+}
+
+function projectDir(args: ParsedArgs): string {
+  return path.resolve(args.options.get('project') ?? process.cwd());
+}
+
+function create(args: ParsedArgs, out: Out): number {
+  const store = LabelStore.create(projectDir(args), args.options.get('name'));
+  out(`created project "${store.name}" in ${store.root}`);
+  store.close();
+  return 0;
+}
+
+function runImport(args: ParsedArgs, out: Out): number {
+  const source = args.positional[0] ?? args.options.get('data') ?? args.options.get('source');
+  if (!source) throw new AppError('INVALID_INPUT', 'import needs a SOURCE (a data.yaml, COCO json, VOC folder or image folder)');
+  const format = (args.options.get('format') ?? guessFormat(source)) as ImportFormat;
+  if (!IMPORT_FORMATS.includes(format)) {
+    throw new AppError('INVALID_INPUT', `format must be one of ${IMPORT_FORMATS.join(', ')}, not "${format}"`);
+  }
+  const root = projectDir(args);
+  const store =
+    boolOption(args.options.get('create')) && !LabelStore.isProject(root) ? LabelStore.create(root) : LabelStore.open(root);
+  const progress = new TerminalProgress();
+  try {
+    const split = args.options.get('split');
+    if (split !== undefined && !SPLITS.includes(split as Split)) {
+      throw new AppError('INVALID_INPUT', `split must be one of ${SPLITS.join(', ')}, not "${split}"`);
+    }
+    const imagesDir = args.options.get('images_dir');
+    const summary = importDataset(
+      store,
+      {
+        format,
+        source: path.resolve(source),
+        copy: boolOption(args.options.get('copy')),
+        ...(imagesDir ? { imagesDir: path.resolve(imagesDir) } : {}),
+        ...(split ? { split: split as Split } : {}),
+      },
+      { onProgress: progress.update },
+    );
+    progress.end();
+    out(`imported ${formatCount(summary.images)} images and ${formatCount(summary.boxes)} boxes from ${source} (${format})`);
+    if (summary.classesAdded.length) out(`new classes: ${summary.classesAdded.join(', ')}`);
+    if (summary.skippedExisting) out(`${formatCount(summary.skippedExisting)} images were already in the project and were left as they were`);
+    for (const u of summary.unreadable) out(`unreadable: ${u.file}: ${u.reason}`);
+    for (const w of summary.warnings) out(`warning: ${w}`);
+    return 0;
+  } finally {
+    progress.end();
+    store.close();
+  }
+}
+
+/** yaml -> yolo, json -> coco, a folder with Annotations/ or .xml files -> voc, other folders -> folder. */
+export function guessFormat(source: string): ImportFormat {
+  const ext = path.extname(source).toLowerCase();
+  if (ext === '.yaml' || ext === '.yml') return 'yolo';
+  if (ext === '.json') return 'coco';
+  if (fs.existsSync(source) && fs.statSync(source).isDirectory()) {
+    if (fs.existsSync(path.join(source, 'Annotations'))) return 'voc';
+    if (fs.existsSync(path.join(source, 'annotations'))) return 'coco';
+    if (fs.readdirSync(source).some((f) => f.toLowerCase().endsWith('.xml'))) return 'voc';
+    return 'folder';
+  }
+  throw new AppError('INVALID_INPUT', `cannot tell the format of ${source}; pass format=yolo|coco|voc|folder`);
+}
+
+function runExport(args: ParsedArgs, out: Out): number {
+  const dir = args.positional[0] ?? args.options.get('dir') ?? args.options.get('out');
+  if (!dir) throw new AppError('INVALID_INPUT', 'export needs an output folder');
+  const format = (args.options.get('format') ?? 'yolo') as ExportFormat;
+  if (!EXPORT_FORMATS.includes(format)) {
+    throw new AppError('INVALID_INPUT', `format must be one of ${EXPORT_FORMATS.join(', ')}, not "${format}"`);
+  }
+  const images = args.options.get('images') ?? 'link';
+  if (images !== 'link' && images !== 'copy') throw new AppError('INVALID_INPUT', `images must be link or copy, not "${images}"`);
+  const store = LabelStore.open(projectDir(args));
+  const progress = new TerminalProgress();
+  try {
+    const summary = exportDataset(store, { format, dir: path.resolve(dir), images }, { onProgress: progress.update });
+    progress.end();
+    out(`exported ${formatCount(summary.images)} images and ${formatCount(summary.boxes)} boxes as ${format} to ${summary.dir}`);
+    for (const f of summary.files) out(`  ${f}`);
+    if (summary.skippedUnsplit) out(`note: ${formatCount(summary.skippedUnsplit)} images without a split were left out (boxtune splits assigns them)`);
+    return 0;
+  } finally {
+    progress.end();
+    store.close();
+  }
+}
+
+function splits(args: ParsedArgs, out: Out): number {
+  const num = (key: string, fallback: number): number => {
+    const raw = args.options.get(key);
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(value)) throw new AppError('INVALID_INPUT', `${key} must be a number, not "${raw}"`);
+    return value;
+  };
+  const store = LabelStore.open(projectDir(args));
+  try {
+    const updates = planSplits(store.imageClasses(), {
+      ratios: { train: num('train', 0.8), val: num('val', 0.1), test: num('test', 0.1) },
+      seed: num('seed', 0),
+      scope: boolOption(args.options.get('all')) ? 'all' : 'unassigned',
+    });
+    store.setSplits(updates);
+    out(`assigned ${formatCount(updates.size)} images`);
+    printSplits(store, out);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+function info(args: ParsedArgs, out: Out): number {
+  const store = LabelStore.open(projectDir(args));
+  try {
+    const i = store.info();
+    out(`${i.name}  (${i.root})`);
+    out(`${formatCount(i.images)} images, ${formatCount(i.boxes)} boxes, ${i.classes.length} classes`);
+    out(`status: ${Object.entries(i.statuses).map(([s, n]) => `${s} ${formatCount(n)}`).join(', ')}`);
+    printSplits(store, out);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** A table of instances per class and split, with image and box totals per split. */
+function printSplits(store: LabelStore, out: Out): void {
+  const i = store.info();
+  const cols: Split[] = SPLITS.filter((s) => i.splits.some((r) => r.split === s));
+  const width = Math.max(10, ...i.classes.map((c) => c.name.length)) + 2;
+  const cell = (v: string | number): string => String(typeof v === 'number' ? formatCount(v) : v).padStart(9);
+  out(`${'split'.padEnd(width)}${cols.map(cell).join('')}`);
+  out(`${'images'.padEnd(width)}${cols.map((s) => cell(i.splits.find((r) => r.split === s)?.images ?? 0)).join('')}`);
+  out(`${'boxes'.padEnd(width)}${cols.map((s) => cell(i.splits.find((r) => r.split === s)?.boxes ?? 0)).join('')}`);
+  for (const c of i.classes) {
+    const per = i.perClassSplit[c.id] ?? {};
+    out(`${`  ${c.name}`.padEnd(width)}${cols.map((s) => cell(per[s] ?? 0)).join('')}`);
+  }
+}
