@@ -9,7 +9,8 @@ export default defineConfig({
   main: {
     build: {
       externalizeDeps: true,
-      rolldownOptions: { input: { index: 'src/main/index.ts' } },
+      // The job worker is its own entry: run-in-worker.ts loads ./worker-entry.js beside index.js.
+      rolldownOptions: { input: { index: 'src/main/index.ts', 'worker-entry': 'src/main/jobs/worker-entry.ts' } },
     },
   },
   preload: {
@@ -24,7 +25,7 @@ export default defineConfig({
   renderer: {
     root: 'src/renderer',
     base: './',
-    plugins: [svelte()],
+    plugins: [svelte({ configFile: false })],
     build: { rolldownOptions: { input: { index: 'src/renderer/index.html' } } },
   },
 });

@@ -10,7 +10,7 @@ export default defineConfig({
   root: fileURLToPath(new URL('src/renderer', import.meta.url)),
   // Relative asset URLs work both from file:// (Electron) and from the server's root.
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte({ configFile: false })],
   build: {
     outDir: fileURLToPath(new URL('out/renderer', import.meta.url)),
     emptyOutDir: true,

@@ -208,3 +208,10 @@ function exportError(err: unknown, what: string): AppError {
         : (err as Error).message;
   return new AppError('EXPORT_FAILED', `${what}: ${why}`);
 }
+
+/** Writers refuse a box whose class is not in the exported class list (a store inconsistency). */
+export function checkExportBox(relPath: string, classIndex: number, nc: number): void {
+  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= nc) {
+    throw new AppError('EXPORT_FAILED', `image ${relPath}: box class index ${classIndex} is not in 0..${nc - 1}`);
+  }
+}

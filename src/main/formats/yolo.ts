@@ -12,9 +12,9 @@ import type { Split } from '../../shared/types';
 import {
   OutputFolder,
   assignOutputNames,
+  checkExportBox,
   groupBySplit,
   isDirectory,
-  isFile,
   isImageFile,
   listImageFiles,
   readTextFile,
@@ -382,9 +382,7 @@ function labelText(img: ExportImage, nc: number): string {
   }
   let s = '';
   for (const b of img.boxes) {
-    if (!Number.isInteger(b.classIndex) || b.classIndex < 0 || b.classIndex >= nc) {
-      throw new AppError('EXPORT_FAILED', `image ${img.relPath}: box class index ${b.classIndex} is not in 0..${nc - 1}`);
-    }
+    checkExportBox(img.relPath, b.classIndex, nc);
     s += `${b.classIndex} ${formatNormalized((b.x + b.w / 2) / W)} ${formatNormalized((b.y + b.h / 2) / H)} ${formatNormalized(b.w / W)} ${formatNormalized(b.h / H)}\n`;
   }
   return s;

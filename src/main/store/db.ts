@@ -19,7 +19,11 @@ export interface OpenOptions {
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   let db: Db;
   try {
-    db = new Database(file, { fileMustExist: !opts.create, readonly: opts.readonly ?? false });
+    db = new Database(file, {
+      fileMustExist: !opts.create,
+      readonly: opts.readonly ?? false,
+      ...electronBinding(),
+    });
   } catch (err) {
     throw new AppError('PROJECT_NOT_FOUND', `cannot open ${file}: ${(err as Error).message}`);
   }
@@ -35,6 +39,15 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     throw new AppError('CONFLICT', `${file} is at schema ${schemaVersion(db)}, expected ${LATEST_VERSION}`);
   }
   return db;
+}
+
+/**
+ * Inside Electron, better-sqlite3 must be built for Electron's ABI, while tests and the CLI use the
+ * Node build in node_modules. The start script builds the Electron copy apart and names it here.
+ */
+function electronBinding(): { nativeBinding?: string } {
+  const binding = process.env.BOXTUNE_SQLITE_BINDING;
+  return process.versions.electron && binding ? { nativeBinding: binding } : {};
 }
 
 export function schemaVersion(db: Db): number {
