@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError, formatProblem } from '../../shared/errors';
+import { AppError, formatProblem, type Problem } from '../../shared/errors';
 import type { ImportRequest, ImportSummary } from '../../shared/types';
 import { readDataset } from '../formats';
 import type { CancelFn, ImportPlan, ParsedDataset, PlannedImage, ProgressFn } from '../formats/types';
@@ -23,8 +23,8 @@ const EDGE_TOLERANCE_PX = 1;
 const PROBLEMS_IN_MESSAGE = 20;
 
 export function importDataset(store: LabelStore, req: ImportRequest, opts: ImportOptions = {}): ImportSummary {
-  const parsed = readDataset(req, opts);
-  if (parsed.problems.length > 0) throw invalidImport(req, parsed);
+  const parsed = readSource(req, opts);
+  if (parsed.problems.length > 0) throw invalidImport(req, parsed.problems);
   if (parsed.images.length === 0) {
     throw new AppError('IMPORT_EMPTY', `no images found in ${req.source}`);
   }
@@ -47,14 +47,25 @@ export function importDataset(store: LabelStore, req: ImportRequest, opts: Impor
   }
 }
 
-function invalidImport(req: ImportRequest, parsed: ParsedDataset): AppError {
-  const n = parsed.problems.length;
-  const shown = parsed.problems.slice(0, PROBLEMS_IN_MESSAGE).map(formatProblem);
+/** Reads the source; a reader's own IMPORT_INVALID (a yaml or json syntax error) gets the same form. */
+function readSource(req: ImportRequest, opts: ImportOptions): ParsedDataset {
+  try {
+    return readDataset(req, opts);
+  } catch (err) {
+    const problems = err instanceof AppError ? (err.details as { problems?: Problem[] } | undefined)?.problems : undefined;
+    if (err instanceof AppError && err.code === 'IMPORT_INVALID' && problems?.length) throw invalidImport(req, problems);
+    throw err;
+  }
+}
+
+function invalidImport(req: ImportRequest, problems: Problem[]): AppError {
+  const n = problems.length;
+  const shown = problems.slice(0, PROBLEMS_IN_MESSAGE).map(formatProblem);
   const more = n > PROBLEMS_IN_MESSAGE ? [`... and ${n - PROBLEMS_IN_MESSAGE} more`] : [];
   return new AppError(
     'IMPORT_INVALID',
     [`import of ${req.source} aborted, nothing was imported: ${n} problem${n === 1 ? '' : 's'}`, ...shown, ...more].join('\n'),
-    { problems: parsed.problems },
+    { problems },
   );
 }
 

@@ -27,8 +27,10 @@ export interface LabelFileResult {
  */
 export function parseYoloLabels(text: string, file: string, nc: number, problems: Problem[]): LabelFileResult {
   const result: LabelFileResult = { boxes: [], polygons: 0, duplicates: 0 };
+  // Duplicate detection: pairwise on the few rows most files have, a Set of row texts beyond that
+  // (linear, but building keys costs more than comparing a handful of rows).
+  const rows: string[][] = [];
   let seen: Set<string> | null = null;
-  let firstRow: string | null = null;
   let lineNo = 0;
   let start = 0;
   const n = text.length;
@@ -45,18 +47,30 @@ export function parseYoloLabels(text: string, file: string, nc: number, problems
     if (row.polygon) result.polygons++;
     result.boxes.push(row.box);
 
-    // Exact duplicate rows: keep them (the person may mean it) but count them for a warning.
-    const key = tokens.join(' ');
-    if (firstRow === null) firstRow = key;
-    else {
-      if (seen === null) seen = new Set([firstRow]);
-      if (seen.has(key)) {
-        result.duplicates++;
-        result.firstDuplicateLine ??= lineNo;
-      } else seen.add(key);
+    let duplicate = false;
+    if (seen === null && rows.length < PAIRWISE_ROWS) {
+      for (const r of rows) if (sameTokens(r, tokens)) duplicate = true;
+      rows.push(tokens);
+    } else {
+      if (seen === null) seen = new Set(rows.map((r) => r.join(' ')));
+      const key = tokens.join(' ');
+      duplicate = seen.has(key);
+      seen.add(key);
+    }
+    if (duplicate) {
+      result.duplicates++;
+      result.firstDuplicateLine ??= lineNo;
     }
   }
   return result;
+}
+
+const PAIRWISE_ROWS = 16;
+
+function sameTokens(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Tokens of text[start, end) split on ASCII whitespace (what Python's str.split() does for these files). */

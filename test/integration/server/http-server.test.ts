@@ -227,6 +227,22 @@ describe('the Api', () => {
     const big = JSON.stringify({ dir: 'x'.repeat(MAX_BODY_BYTES) });
     const r = await request({ method: 'POST', path: '/api/project.open', headers: bearer(), body: big });
     expect(r.status).toBe(413);
+
+    // Without a Content-Length (chunked), the limit applies as the bytes arrive.
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/project.open', headers: { ...bearer(), Host: `127.0.0.1:${server.port}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.write(Buffer.alloc(MAX_BODY_BYTES / 2 + 1, 32));
+      req.write(Buffer.alloc(MAX_BODY_BYTES / 2 + 1, 32));
+      req.end();
+    });
+    expect(chunked).toBe(413);
   });
 
   it('pushes service events over the WebSocket and serves image bytes of the open project', async () => {

@@ -1,0 +1,107 @@
+/**
+ * @file e2e helpers: run `npm run serve` (scripts/start.mjs --serve) as a child with its own
+ * data folder and read the URL it prints; launch Debian's Chromium through playwright-core.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Chromium from the distribution (`apt-get install chromium`); CHROMIUM_PATH overrides. */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface ServedApp {
+  /** The launch URL, token included. */
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+  /** Everything the server printed so far (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the server the way a user does, on a free port, with HOME and the data folder in `home`
+ * so recent projects and samples never touch the real ones.
+ */
+export async function startServe(home: string, extraArgs: string[] = []): Promise<ServedApp> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'scripts/start.mjs'), '--serve', '--port', '0', ...extraArgs], {
+    cwd: repoRoot,
+    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), BOXTUNE_DATA_DIR: path.join(home, 'data') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so stop() reaches start.mjs and the serve.ts child it runs.
+    detached: true,
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not print its URL within 90 s:\n${out}`)), 90_000);
+    const onData = (): void => {
+      const m = /boxtune is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out);
+      if (!m?.[1]) return;
+      clearTimeout(timer);
+      resolve(m[1]);
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with code ${code}:\n${out}`));
+    });
+  });
+  const parsed = new URL(url);
+  return {
+    url,
+    origin: parsed.origin,
+    port: Number(parsed.port),
+    token: parsed.searchParams.get('token') ?? '',
+    output: () => out,
+    stop: () => stopGroup(child),
+  };
+}
+
+/** SIGTERM to the process group (a clean shutdown), SIGKILL if it is still there after 10 s. */
+function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
+  const pid = child.pid;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+export function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(chromiumPath)) {
+    throw new Error(`no Chromium at ${chromiumPath}: run \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}
+
+/** A fresh temp folder; the caller removes it. */
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
