@@ -34,8 +34,11 @@ the format is guessed from it unless format= is given. Options also work as --ke
 
 type Out = (line: string) => void;
 
+/** Switches that may be written as bare words (`copy`, `all`, `create`). */
+const FLAGS = ['copy', 'all', 'create'];
+
 export async function main(argv: readonly string[], out: Out = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, FLAGS);
   try {
     switch (args.command) {
       case 'create':

@@ -36,7 +36,7 @@ function coco8Names(): string[] {
 }
 
 async function rowNames(page: Page): Promise<string[]> {
-  const paths = await page.locator('[data-testid=image-path]').allTextContents();
+  const paths = await page.locator('[data-testid=image-path]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.path ?? ''));
   return paths.map((p) => p.split('/').at(-1) ?? p).sort();
 }
 

@@ -10,10 +10,11 @@ export interface ParsedArgs {
 }
 
 /**
- * @example parseArgs(['import', 'data.yaml', 'project=./p', '--copy']) // => command 'import',
+ * Bare words in `flags` are switches, as in Ultralytics' `yolo train resume`.
+ * @example parseArgs(['import', 'data.yaml', 'project=./p', 'copy'], ['copy']) // => command 'import',
  *   positional ['data.yaml'], options { project: './p', copy: 'true' }
  */
-export function parseArgs(argv: readonly string[]): ParsedArgs {
+export function parseArgs(argv: readonly string[], flags: readonly string[] = []): ParsedArgs {
   const [command, ...rest] = argv;
   const positional: string[] = [];
   const options = new Map<string, string>();
@@ -29,7 +30,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     } else if (isKeyValue(arg)) {
       const eq = arg.indexOf('=');
       options.set(normalizeKey(arg.slice(0, eq)), arg.slice(eq + 1));
-    } else positional.push(arg);
+    } else if (flags.includes(arg.toLowerCase())) options.set(arg.toLowerCase(), 'true');
+    else positional.push(arg);
   }
   return { command, positional, options };
 }
