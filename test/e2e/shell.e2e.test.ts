@@ -12,7 +12,8 @@ import { launchChromium, repoRoot, startServe, tempDir, type ServedApp } from '.
 // shared/ sits beside the checkout, wherever it is cloned.
 const coco8 = path.resolve(repoRoot, '../shared/data/coco8');
 const coco8Yaml = path.join(coco8, 'coco8.yaml');
-const screenshot = path.join(repoRoot, 'test-results/screenshots/shell.png');
+const screenshots = path.join(repoRoot, 'test-results/screenshots');
+const shot = (name: string): string => path.join(screenshots, `${name}.png`);
 
 let home: string;
 let app: ServedApp;
@@ -20,6 +21,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   home = tempDir('boxtune-e2e-');
+  fs.mkdirSync(screenshots, { recursive: true });
   app = await startServe(home);
   browser = await launchChromium();
 });
@@ -36,7 +38,7 @@ function coco8Names(): string[] {
 }
 
 async function rowNames(page: Page): Promise<string[]> {
-  const paths = await page.locator('[data-testid=image-path]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.path ?? ''));
+  const paths = await page.locator('[data-testid=image-path]').evaluateAll((els) => els.map((e) => e.getAttribute('data-path') ?? ''));
   return paths.map((p) => p.split('/').at(-1) ?? p).sort();
 }
 
@@ -54,6 +56,7 @@ describe('browser shell', () => {
     await page.goto(app.url);
     expect(new URL(page.url()).search).toBe('');
     await page.getByTestId('start-view').waitFor();
+    await page.screenshot({ path: shot('start') });
 
     const projectDir = path.join(home, 'projects', 'coco8-e2e');
     await page.getByTestId('create-dir').fill(projectDir);
@@ -82,19 +85,23 @@ describe('browser shell', () => {
     expect(await page.getByTestId('count-split-val').textContent()).toBe('4');
 
     // Thumbnails come through the authenticated image route (cookie + CSP img-src 'self').
-    await page.waitForFunction(() =>
-      Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid=image-row] img')).every((img) => img.complete && img.naturalWidth > 0),
-    );
+    // (Page functions rather than strings: the page's CSP forbids eval, which string predicates need.)
+    const thumbs = page.locator('[data-testid=image-row] img');
+    type Img = { complete: boolean; naturalWidth: number };
+    await expect
+      .poll(() => thumbs.evaluateAll((els) => els.filter((e) => (e as unknown as Img).complete && (e as unknown as Img).naturalWidth > 0).length))
+      .toBe(8);
 
     // Filters: the val split holds 4 of them.
+    const rows = page.locator('[data-testid=image-row][data-image-id]');
     await page.getByTestId('filter-split').selectOption('val');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=image-row][data-image-id]').length === 4);
+    await expect.poll(() => rows.count()).toBe(4);
     expect(await page.getByTestId('image-total').textContent()).toContain('4 images');
     await page.getByTestId('filter-split').selectOption('');
     await page.locator('[data-testid=image-row][data-image-id]').nth(7).waitFor();
 
-    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
-    await page.screenshot({ path: screenshot });
+    await page.mouse.move(0, 0); // no hover highlight in the picture
+    await page.screenshot({ path: shot('shell') });
     expect(pageErrors).toEqual([]);
     await context.close();
   });
@@ -123,6 +130,7 @@ describe('browser shell', () => {
     expect(problems[0]).toMatch(/a\.txt:1: /);
     expect(problems[1]).toMatch(/a\.txt:2: /);
     expect(await page.getByTestId('count-images').textContent()).toBe('8'); // all or nothing
+    await page.screenshot({ path: shot('import-failed') });
     await context.close();
   });
 

@@ -76,7 +76,8 @@ export async function writeYoloFixture(root: string, yaml?: string): Promise<str
 
 /** A COCO json text with one element per line, so line numbers in tests are easy to predict. */
 export function cocoText(doc: { images: unknown[]; annotations: unknown[]; categories: unknown[] }): string {
-  const arr = (items: unknown[]): string => `[\n${items.map((v) => `  ${JSON.stringify(v)}`).join(',\n')}\n]`;
+  const arr = (items: unknown[]): string =>
+    items.length === 0 ? '[\n]' : `[\n${items.map((v) => `  ${JSON.stringify(v)}`).join(',\n')}\n]`;
   return `{\n"images": ${arr(doc.images)},\n"annotations": ${arr(doc.annotations)},\n"categories": ${arr(doc.categories)}\n}\n`;
 }
 

@@ -54,7 +54,7 @@ export function readCocoDataset(source: string, opts: CocoReadOptions = {}): Par
       for (const b of img.boxes) b.classIndex = remap[b.classIndex]!;
       merged.images.push(img);
     }
-    merged.problems.push(...part.problems);
+    for (const p of part.problems) merged.problems.push(p); // no spread: there may be 100k+
     merged.warnings.push(...part.warnings);
   }
   if (repeated > 0) {

@@ -6,6 +6,10 @@
  * VOC coordinates are 1-based pixel indices with both ends inside the box. As Ultralytics' VOC
  * converter implies (centre = (xmin + xmax) / 2 - 1, width = xmax - xmin), our top-left pixel box is
  * x = xmin - 1, y = ymin - 1, w = xmax - xmin, h = ymax - ymin; the writer does the exact inverse.
+ *
+ * VOC has no class list: classes come in order of first appearance (xml files sorted by path). So
+ * that an export keeps its class order and unused classes, the writer adds `labels.txt` (one name
+ * per line) to the root, and the reader starts its class list from that file when a root has one.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +45,8 @@ interface Layout {
   imageDirOf: (xmlFile: string) => string;
   /** Every image file, so images without an xml come in as unlabeled. */
   imageFiles: string[];
+  /** Class names listed in `<root>/labels.txt`, in order (empty when there is none). */
+  classNames: string[];
   /** Image id (file stem) -> split, from ImageSets/Main. */
   splits: Map<string, Split>;
   splitWarnings: string[];
@@ -63,6 +69,7 @@ export function readVocDataset(dir: string, opts: ReadOptions = {}): ParsedDatas
     }
     return i;
   };
+  layout.classNames.forEach(classOf);
 
   const parser = new XMLParser({
     ignoreAttributes: true,
@@ -113,6 +120,7 @@ function vocLayout(dir: string): Layout {
       xmlFiles: listFiles(dir, isXml),
       imageDirOf: (xml) => path.dirname(xml),
       imageFiles: listImageFiles(dir),
+      classNames: [],
       splits: new Map(),
       splitWarnings: [],
     };
@@ -122,8 +130,21 @@ function vocLayout(dir: string): Layout {
     xmlFiles: listFiles(path.join(root, 'Annotations'), isXml),
     imageDirOf: () => jpegDir,
     imageFiles: isDirectory(jpegDir) ? listImageFiles(jpegDir) : [],
+    classNames: readLines(path.join(root, LABELS_FILE)),
     ...readImageSets(path.join(root, 'ImageSets', 'Main')),
   };
+}
+
+const LABELS_FILE = 'labels.txt';
+
+/** Trimmed non-empty lines of a text file; none when it does not exist. */
+function readLines(file: string): string[] {
+  if (!isFile(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 /**
@@ -136,8 +157,8 @@ function readImageSets(dir: string): { splits: Map<string, Split>; splitWarnings
   for (const [file, split] of [...EXPORT_SPLITS.map((s) => [s, s] as const), ['trainval', 'train'] as const]) {
     const p = path.join(dir, `${file}.txt`);
     if (!isFile(p)) continue;
-    for (const line of fs.readFileSync(p, 'utf8').split('\n')) {
-      const id = line.trim().split(/\s+/)[0];
+    for (const line of readLines(p)) {
+      const id = line.split(/\s+/)[0];
       if (!id) continue;
       if (!splits.has(id)) splits.set(id, split);
       else if (file !== 'trainval') repeated++;
@@ -334,8 +355,9 @@ function findTag(text: string, tag: string, from: number, to: number): number | 
 // ---- writing ---------------------------------------------------------------------------------
 
 /**
- * Writes `JPEGImages/<name>` for every image, `Annotations/<stem>.xml` for labeled ones and
- * `ImageSets/Main/<split>.txt` for train/val/test. Images of split 'none' are exported without a set.
+ * Writes `JPEGImages/<name>` for every image, `Annotations/<stem>.xml` for labeled ones,
+ * `ImageSets/Main/<split>.txt` for train/val/test (images of split 'none' are exported without a
+ * set) and `labels.txt` with the class names in order.
  */
 export function writeVocDataset(ds: ExportDataset, outDir: string, opts: WriteOptions): WriteResult {
   const out = new OutputFolder(outDir);
@@ -358,6 +380,7 @@ export function writeVocDataset(ds: ExportDataset, outDir: string, opts: WriteOp
     const ids = sets.get(split);
     if (ids) out.writeText(`ImageSets/Main/${split}.txt`, `${ids.join('\n')}\n`);
   }
+  out.writeText(LABELS_FILE, ds.classes.map((c) => `${c}\n`).join(''));
   tick.end(ds.images.length);
   return { files: out.files };
 }

@@ -8,7 +8,6 @@
  *   GET  /api/events            WebSocket: every service event as JSON ApiEventMessage
  *   GET  /*                     the built UI (SPA fallback to index.html)
  */
-import type { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,21 +16,18 @@ import path from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ApiEventMessage } from '../../shared/api';
 import { AppError, toErrorInfo, type ErrorCode, type Result } from '../../shared/errors';
+import type { Dispatch } from '../app/dispatch';
+import type { BoxtuneService } from '../app/service';
 import { isAllowedHost, isAuthorized, isSameOrigin, newToken, tokenCookie, tokensEqual } from './auth';
 import { contentSecurityPolicy } from './csp';
 import { pipeFile, serveStatic } from './static-files';
 
-/** What the server needs from the service: its event stream and image files. */
-export interface ServedService {
-  readonly events: EventEmitter;
-  imageFile(id: number): { absPath: string; contentType: string };
-}
-
-/** Validates the method and its argument, calls the service, wraps any error. */
-export type Dispatch = (method: string, args: unknown) => Promise<Result<unknown>>;
+/** What the server needs from the service: its event stream and image files (Api calls go through `dispatch`). */
+export type ServedService = Pick<BoxtuneService, 'events' | 'imageFile'>;
 
 export interface ServerOptions {
   service: ServedService;
+  /** Validates the method and its argument, calls the service, wraps any error (app/dispatch.ts). */
   dispatch: Dispatch;
   /** 0 (the default) picks a free port. */
   port?: number;

@@ -25,6 +25,7 @@ import { IMAGE_STATUSES } from '../../shared/types';
 import type { ExportDataset, ImportPlan } from '../formats/types';
 import { classColor } from './colors';
 import { DB_FILE, openDatabase, type Db } from './db';
+import { BOX_TRIGGER_NAMES, BOX_TRIGGERS_SQL } from './migrations';
 
 export interface ApplyImportOptions {
   /** Called every few thousand rows while writing. */
@@ -181,13 +182,13 @@ export class LabelStore {
   /** One page of images matching the filter, in id order, with the total count for the filter. */
   page(query: ImagePageQuery = {}): ImagePage {
     const limit = Math.min(Math.max(query.limit ?? 200, 1), PAGE_LIMIT_MAX);
-    const { where, params } = filterSql(query.filter ?? {});
-    const pageWhere = query.afterId !== undefined ? [...where, 'i.id > @afterId'] : where;
+    const { from, countFrom, where, params, order } = filterSql(query.filter ?? {});
     const sqlWhere = (w: string[]): string => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+    const pageWhere = query.afterId !== undefined ? [...where, `${order} > @afterId`] : where;
     const rows = this.db
-      .prepare(`SELECT i.* FROM images i ${sqlWhere(pageWhere)} ORDER BY i.id LIMIT @limit OFFSET @offset`)
+      .prepare(`SELECT i.* ${from} ${sqlWhere(pageWhere)} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
       .all({ ...params, afterId: query.afterId, limit, offset: query.offset ?? 0 }) as ImageRow[];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM images i ${sqlWhere(where)}`).get(params) as { n: number }).n;
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n ${countFrom} ${sqlWhere(where)}`).get(params) as { n: number }).n;
     return { items: rows.map(toImage), total };
   }
 
@@ -261,17 +262,27 @@ export class LabelStore {
   applyImport(plan: ImportPlan, opts: ApplyImportOptions = {}): ApplyImportResult {
     const total = plan.images.length;
     const now = Date.now();
-    const findImage = this.db.prepare('SELECT id FROM images WHERE path = ?').pluck();
-    const insertImage = this.db.prepare(
-      `INSERT INTO images (path, hash, width, height, split, status, attrs, added_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const db = this.db;
+    const findImage = db.prepare('SELECT id FROM images WHERE path = ?').pluck();
+    const insertImage = db.prepare(
+      `INSERT INTO images (path, hash, width, height, split, status, box_count, attrs, added_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const insertBox = this.db.prepare(
+    const insertBox = db.prepare(
       `INSERT INTO boxes (image_id, class_id, x, y, w, h, source, attrs, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, 'import', ?, ?, ?)`,
     );
-    const run = this.db.transaction((): ApplyImportResult => {
+    const insertImageClass = db.prepare(
+      'INSERT INTO image_classes (image_id, class_id, split, status, boxes) VALUES (?, ?, ?, ?, ?)',
+    );
+    const addClassCount = db.prepare('UPDATE class_counts SET boxes = boxes + ? WHERE class_id = ?');
+    const run = db.transaction((): ApplyImportResult => {
       const { ids: classIds, added } = this.ensureClasses(plan.classes);
+      // Per-box triggers would triple the write time of a 1M-box import: drop them for this
+      // transaction, keep the counters here, and recreate them before commit (all atomic).
+      for (const name of BOX_TRIGGER_NAMES) db.exec(`DROP TRIGGER ${name}`);
+      const classTotals = new Map<number, number>();
+      const perImage = new Map<number, number>();
       let images = 0;
       let boxes = 0;
       let skippedExisting = 0;
@@ -286,22 +297,38 @@ export class LabelStore {
           continue;
         }
         const status: ImageStatus = img.labeled ? 'labeled' : 'unlabeled';
+        const attrs = attrsJson(img.attrs);
         const imageId = Number(
-          insertImage.run(img.path, img.hash, img.width, img.height, img.split, status, attrsJson(img.attrs), now, now)
+          insertImage.run(img.path, img.hash, img.width, img.height, img.split, status, img.boxes.length, attrs, now, now)
             .lastInsertRowid,
         );
         images++;
+        perImage.clear();
         for (const b of img.boxes) {
           const classId = classIds[b.classIndex];
           if (classId === undefined) throw new AppError('INTERNAL', `class index ${b.classIndex} out of range`);
           insertBox.run(imageId, classId, b.x, b.y, b.w, b.h, attrsJson(b.attrs), now, now);
-          boxes++;
+          perImage.set(classId, (perImage.get(classId) ?? 0) + 1);
+        }
+        boxes += img.boxes.length;
+        for (const [classId, n] of perImage) {
+          insertImageClass.run(imageId, classId, img.split, status, n);
+          classTotals.set(classId, (classTotals.get(classId) ?? 0) + n);
         }
       }
+      for (const [classId, n] of classTotals) addClassCount.run(n, classId);
+      db.exec(BOX_TRIGGERS_SQL);
       opts.onProgress?.(total, total);
       return { images, boxes, classesAdded: added, skippedExisting };
     });
-    return run.immediate();
+    // A bigger page cache for the duration: a 1M-box import spills the default one to disk.
+    const cacheSize = db.pragma('cache_size', { simple: true }) as number;
+    db.pragma('cache_size = -262144');
+    try {
+      return run.immediate();
+    } finally {
+      db.pragma(`cache_size = ${cacheSize}`);
+    }
   }
 
   /** Reads the images of the given splits with their boxes, classes ranked by list order. */
@@ -337,20 +364,32 @@ export class LabelStore {
 
 // ---- helpers ---------------------------------------------------------------------------------------
 
-function filterSql(f: ImageFilter): { where: string[]; params: Record<string, unknown> } {
+/**
+ * FROM and WHERE for a filter. With a class, the rows come from image_classes, which carries the
+ * split and status too, so page and count are one index range however many boxes there are.
+ */
+function filterSql(f: ImageFilter): {
+  from: string;
+  countFrom: string;
+  where: string[];
+  params: Record<string, unknown>;
+  order: string;
+} {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
+  const byClass = f.classId !== undefined;
+  const t = byClass ? 'ic' : 'i';
+  if (byClass) {
+    where.push('ic.class_id = @classId');
+    params.classId = f.classId;
+  }
   if (f.split) {
-    where.push('i.split = @split');
+    where.push(`${t}.split = @split`);
     params.split = f.split;
   }
   if (f.status) {
-    where.push('i.status = @status');
+    where.push(`${t}.status = @status`);
     params.status = f.status;
-  }
-  if (f.classId !== undefined) {
-    where.push('EXISTS (SELECT 1 FROM boxes b WHERE b.image_id = i.id AND b.class_id = @classId)');
-    params.classId = f.classId;
   }
   if (f.hasPredictions !== undefined) {
     where.push(`${f.hasPredictions ? '' : 'NOT '}EXISTS (SELECT 1 FROM predictions p WHERE p.image_id = i.id)`);
@@ -360,7 +399,11 @@ function filterSql(f: ImageFilter): { where: string[]; params: Record<string, un
     where.push('instr(lower(i.path), @search) > 0');
     params.search = f.search.toLowerCase();
   }
-  return { where, params };
+  const from = byClass ? 'FROM image_classes ic JOIN images i ON i.id = ic.image_id' : 'FROM images i';
+  // SQLite never drops an unused join: count from the index alone when no filter reads images.
+  const readsImages = f.hasPredictions !== undefined || Boolean(f.search);
+  const countFrom = byClass && !readsImages ? 'FROM image_classes ic' : from;
+  return { from, countFrom, where, params, order: byClass ? 'ic.image_id' : 'i.id' };
 }
 
 function attrsJson(attrs: Attrs | undefined): string | null {

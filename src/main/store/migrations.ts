@@ -10,6 +10,37 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * Per-box triggers that keep class_counts, images.box_count and image_classes in step. A bulk
+ * import drops them inside its transaction and rebuilds the counters in a few set-based
+ * statements instead (label-store.ts), then recreates them from this same text before commit.
+ */
+export const BOX_TRIGGERS_SQL = `
+CREATE TRIGGER boxes_ai AFTER INSERT ON boxes BEGIN
+  UPDATE class_counts SET boxes = boxes + 1 WHERE class_id = NEW.class_id;
+  UPDATE images SET box_count = box_count + 1 WHERE id = NEW.image_id;
+  INSERT INTO image_classes (image_id, class_id, split, status, boxes)
+    SELECT NEW.image_id, NEW.class_id, split, status, 1 FROM images WHERE id = NEW.image_id
+    ON CONFLICT (image_id, class_id) DO UPDATE SET boxes = boxes + 1;
+END;
+CREATE TRIGGER boxes_ad AFTER DELETE ON boxes BEGIN
+  UPDATE class_counts SET boxes = boxes - 1 WHERE class_id = OLD.class_id;
+  UPDATE images SET box_count = box_count - 1 WHERE id = OLD.image_id;
+  UPDATE image_classes SET boxes = boxes - 1 WHERE image_id = OLD.image_id AND class_id = OLD.class_id;
+  DELETE FROM image_classes WHERE image_id = OLD.image_id AND class_id = OLD.class_id AND boxes <= 0;
+END;
+CREATE TRIGGER boxes_au_class AFTER UPDATE OF class_id ON boxes WHEN OLD.class_id <> NEW.class_id BEGIN
+  UPDATE class_counts SET boxes = boxes - 1 WHERE class_id = OLD.class_id;
+  UPDATE class_counts SET boxes = boxes + 1 WHERE class_id = NEW.class_id;
+  UPDATE image_classes SET boxes = boxes - 1 WHERE image_id = OLD.image_id AND class_id = OLD.class_id;
+  DELETE FROM image_classes WHERE image_id = OLD.image_id AND class_id = OLD.class_id AND boxes <= 0;
+  INSERT INTO image_classes (image_id, class_id, split, status, boxes)
+    SELECT NEW.image_id, NEW.class_id, split, status, 1 FROM images WHERE id = NEW.image_id
+    ON CONFLICT (image_id, class_id) DO UPDATE SET boxes = boxes + 1;
+END;
+`;
+export const BOX_TRIGGER_NAMES = ['boxes_ai', 'boxes_ad', 'boxes_au_class'] as const;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -111,21 +142,29 @@ CREATE TABLE class_counts (
   boxes    INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
+-- Which classes each image holds, with the image's split and status copied in, so "images with
+-- class C in split S with status T" is one index range (page and count) at 100k images / 1M boxes.
+CREATE TABLE image_classes (
+  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+  class_id INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+  split    TEXT NOT NULL,
+  status   TEXT NOT NULL,
+  boxes    INTEGER NOT NULL,
+  PRIMARY KEY (image_id, class_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX image_classes_filter ON image_classes (class_id, split, status, image_id);
+CREATE INDEX image_classes_status ON image_classes (class_id, status, image_id);
+
 CREATE TRIGGER classes_ai AFTER INSERT ON classes BEGIN
   INSERT INTO class_counts (class_id, boxes) VALUES (NEW.id, 0);
 END;
-CREATE TRIGGER boxes_ai AFTER INSERT ON boxes BEGIN
-  UPDATE class_counts SET boxes = boxes + 1 WHERE class_id = NEW.class_id;
-  UPDATE images SET box_count = box_count + 1 WHERE id = NEW.image_id;
+CREATE TRIGGER images_au_filter AFTER UPDATE OF split, status ON images BEGIN
+  UPDATE image_classes SET split = NEW.split, status = NEW.status WHERE image_id = NEW.id;
 END;
-CREATE TRIGGER boxes_ad AFTER DELETE ON boxes BEGIN
-  UPDATE class_counts SET boxes = boxes - 1 WHERE class_id = OLD.class_id;
-  UPDATE images SET box_count = box_count - 1 WHERE id = OLD.image_id;
+CREATE TRIGGER boxes_bu_image BEFORE UPDATE OF image_id ON boxes WHEN OLD.image_id <> NEW.image_id BEGIN
+  SELECT RAISE(ABORT, 'a box cannot move to another image; delete it and create a new one');
 END;
-CREATE TRIGGER boxes_au_class AFTER UPDATE OF class_id ON boxes WHEN OLD.class_id <> NEW.class_id BEGIN
-  UPDATE class_counts SET boxes = boxes - 1 WHERE class_id = OLD.class_id;
-  UPDATE class_counts SET boxes = boxes + 1 WHERE class_id = NEW.class_id;
-END;
+${BOX_TRIGGERS_SQL}
 `,
   },
 ];

@@ -178,3 +178,59 @@ describe('LabelStore', () => {
     store.close();
   });
 });
+
+describe('image_classes (the class filter index)', () => {
+  /** Recomputes image_classes from the boxes, to compare with what import and triggers keep. */
+  function derived(store: LabelStore): unknown[] {
+    return store.db
+      .prepare(
+        `SELECT b.image_id AS image_id, b.class_id AS class_id, i.split AS split, i.status AS status, COUNT(*) AS boxes
+         FROM boxes b JOIN images i ON i.id = b.image_id GROUP BY 1, 2 ORDER BY 1, 2`,
+      )
+      .all();
+  }
+  const kept = (store: LabelStore): unknown[] => store.db.prepare('SELECT * FROM image_classes ORDER BY 1, 2').all();
+
+  it('is filled by a bulk import and kept in step by every later edit', () => {
+    const store = LabelStore.create(tmpDir());
+    store.applyImport(plan(20));
+    expect(kept(store)).toEqual(derived(store));
+    const [cat, dog] = store.classes();
+    const img = store.page({ limit: 1 }).items[0]!;
+    const now = Date.now();
+    store.db
+      .prepare("INSERT INTO boxes (image_id, class_id, x, y, w, h, source, created_at, updated_at) VALUES (?, ?, 0, 0, 5, 5, 'human', ?, ?)")
+      .run(img.id, dog!.id, now, now);
+    store.db.prepare('UPDATE boxes SET class_id = ? WHERE id = (SELECT MIN(id) FROM boxes WHERE image_id = ?)').run(dog!.id, img.id);
+    store.db.prepare("UPDATE images SET status = 'reviewed', split = 'test' WHERE id = ?").run(img.id);
+    store.db.prepare('DELETE FROM boxes WHERE id = (SELECT MAX(id) FROM boxes)').run();
+    store.db.prepare('DELETE FROM images WHERE id = (SELECT MAX(id) FROM images)').run();
+    expect(kept(store)).toEqual(derived(store));
+    expect(store.classCounts().map((c) => c.boxes)).toEqual(
+      [cat!, dog!].map((c) => (store.db.prepare('SELECT COUNT(*) AS n FROM boxes WHERE class_id = ?').get(c.id) as { n: number }).n),
+    );
+    // The per-box triggers are back after the import.
+    const triggers = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all();
+    expect(triggers).toEqual(expect.arrayContaining(['boxes_ad', 'boxes_ai', 'boxes_au_class']));
+    expect(() => store.db.prepare('UPDATE boxes SET image_id = image_id + 1 WHERE id = 1').run()).toThrow(/cannot move/);
+    store.close();
+  });
+
+  it('answers a class + split + status page from one index range', () => {
+    const store = LabelStore.create(tmpDir());
+    store.applyImport(plan(10));
+    const planText = (
+      store.db
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT i.* FROM image_classes ic JOIN images i ON i.id = ic.image_id
+           WHERE ic.class_id = 1 AND ic.split = 'train' AND ic.status = 'labeled' ORDER BY ic.image_id LIMIT 200`,
+        )
+        .all() as { detail: string }[]
+    )
+      .map((r) => r.detail)
+      .join('\n');
+    expect(planText).toMatch(/image_classes_filter/);
+    expect(planText).not.toMatch(/TEMP B-TREE/);
+    store.close();
+  });
+});

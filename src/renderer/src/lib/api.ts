@@ -5,6 +5,7 @@
  */
 import { API_METHODS, type ApiArgs, type ApiEventMessage, type ApiEventName, type ApiEvents, type ApiMethod, type ApiValue } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
+import type { ImageRecord } from '../../../shared/types';
 import type { Transport } from './transport';
 import { createElectronTransport } from './transport-electron';
 import { createHttpTransport } from './transport-http';
@@ -51,9 +52,14 @@ export function onReconnect(cb: () => void): () => void {
   return transport.onReconnect(cb);
 }
 
-/** URL of an image's bytes: the privileged protocol in Electron, the authenticated route in a browser. */
-export function imageUrl(id: number): string {
-  return shell === 'electron' ? `boxtune-image://${id}` : `/api/images/${id}/file`;
+/**
+ * URL of an image's bytes: the privileged protocol in Electron, the authenticated route in a
+ * browser. The content hash rides along so that a cached response is never reused for another
+ * file (image ids restart in every project).
+ */
+export function imageUrl(image: Pick<ImageRecord, 'id' | 'hash'>): string {
+  const version = `v=${encodeURIComponent(image.hash.slice(0, 16))}`;
+  return shell === 'electron' ? `boxtune-image://${image.id}/?${version}` : `/api/images/${image.id}/file?${version}`;
 }
 
 /** The message to show for any thrown value. */

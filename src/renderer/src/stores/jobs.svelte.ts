@@ -6,6 +6,8 @@ import type { JobInfo } from '../../../shared/types';
 import { api, errorMessage, onEvent, onReconnect } from '../lib/api';
 
 const DONE_LINGER_MS = 6000;
+/** Finished jobs kept in memory; older ones are dropped (the service keeps its own list). */
+const MAX_FINISHED = 50;
 
 export class JobsStore {
   jobs = $state.raw<JobInfo[]>([]);
@@ -35,7 +37,13 @@ export class JobsStore {
 
   upsert(job: JobInfo): void {
     const i = this.jobs.findIndex((j) => j.id === job.id);
-    this.jobs = i < 0 ? [...this.jobs, job] : this.jobs.map((j) => (j.id === job.id ? job : j));
+    let next = i < 0 ? [...this.jobs, job] : this.jobs.map((j) => (j.id === job.id ? job : j));
+    const finished = next.filter((j) => j.state !== 'running');
+    if (finished.length > MAX_FINISHED) {
+      const drop = new Set(finished.slice(0, finished.length - MAX_FINISHED).map((j) => j.id));
+      next = next.filter((j) => !drop.has(j.id));
+    }
+    this.jobs = next;
     if (job.state === 'done') setTimeout(() => this.dismiss(job.id), DONE_LINGER_MS);
   }
 
