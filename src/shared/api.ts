@@ -5,8 +5,15 @@
  */
 import type {
   AppInfo,
+  BoxChange,
   BoxRecord,
   ClassRecord,
+  ClassUsage,
+  EditResult,
+  ImageFilter,
+  ImageNeighbors,
+  ImageStatus,
+  NewBox,
   ExportRequest,
   ImagePage,
   ImagePageQuery,
@@ -34,7 +41,29 @@ export interface Api {
   'images.get'(args: { id: number }): Promise<ImageRecord>;
   'images.boxes'(args: { id: number }): Promise<BoxRecord[]>;
 
+  /** Previous / next image in the filter's order, and the next unlabeled one after `id`. */
+  'images.neighbors'(args: { id: number; filter?: ImageFilter }): Promise<ImageNeighbors>;
+  /** Marks an image unlabeled / labeled / reviewed (undoable like a box edit). */
+  'images.setStatus'(args: { id: number; status: ImageStatus }): Promise<EditResult>;
+
+  // Box edits: each call is committed at once and is one undo step of its image.
+  'boxes.create'(args: { imageId: number; boxes: NewBox[] }): Promise<EditResult>;
+  'boxes.update'(args: { imageId: number; changes: BoxChange[] }): Promise<EditResult>;
+  'boxes.delete'(args: { imageId: number; ids: number[] }): Promise<EditResult>;
+  /** Copies boxes of another image (all, or `ids`) onto `imageId`. */
+  'boxes.copyFrom'(args: { imageId: number; fromImageId: number; ids?: number[] }): Promise<EditResult>;
+  'edits.undo'(args: { imageId: number }): Promise<EditResult>;
+  'edits.redo'(args: { imageId: number }): Promise<EditResult>;
+  'edits.state'(args: { imageId: number }): Promise<{ canUndo: boolean; canRedo: boolean }>;
+
   'classes.list'(args: Record<string, never>): Promise<ClassRecord[]>;
+  'classes.create'(args: { name: string; color?: string }): Promise<ClassRecord>;
+  'classes.update'(args: { id: number; name?: string; color?: string }): Promise<ClassRecord>;
+  'classes.reorder'(args: { ids: number[] }): Promise<ClassRecord[]>;
+  /** Boxes and images of a class: what a delete would remove (for the confirmation). */
+  'classes.usage'(args: { id: number }): Promise<ClassUsage>;
+  'classes.merge'(args: { sourceId: number; targetId: number }): Promise<ClassUsage>;
+  'classes.delete'(args: { id: number }): Promise<ClassUsage>;
 
   'dataset.import'(args: ImportRequest): Promise<{ jobId: string }>;
   'dataset.export'(args: ExportRequest): Promise<{ jobId: string }>;
@@ -60,7 +89,22 @@ export const API_METHODS = [
   'images.page',
   'images.get',
   'images.boxes',
+  'images.neighbors',
+  'images.setStatus',
+  'boxes.create',
+  'boxes.update',
+  'boxes.delete',
+  'boxes.copyFrom',
+  'edits.undo',
+  'edits.redo',
+  'edits.state',
   'classes.list',
+  'classes.create',
+  'classes.update',
+  'classes.reorder',
+  'classes.usage',
+  'classes.merge',
+  'classes.delete',
   'dataset.import',
   'dataset.export',
   'dataset.assignSplits',

@@ -53,6 +53,54 @@ export interface BoxRecord {
   attrs?: Attrs;
 }
 
+/** A box to create; coordinates are clipped to the image by the store. */
+export interface NewBox {
+  classId: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** A change to an existing box: only the given fields change. */
+export interface BoxChange {
+  id: number;
+  classId?: number;
+  x?: number;
+  y?: number;
+  w?: number;
+  h?: number;
+}
+
+/**
+ * What an edit (or an undo/redo) did to one image, as a delta the canvas applies without
+ * reloading the image's other boxes.
+ */
+export interface EditResult {
+  image: ImageRecord;
+  upserted: BoxRecord[];
+  deleted: number[];
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+export interface ClassUsage {
+  classId: number;
+  boxes: number;
+  images: number;
+}
+
+/** Where an image sits in a filtered order; ids are null at the ends. */
+export interface ImageNeighbors {
+  prev: number | null;
+  next: number | null;
+  /** The next image after this one (in the filter's order) whose status is unlabeled. */
+  nextUnlabeled: number | null;
+  /** 0-based position of the image in the filtered order, and the count. */
+  index: number;
+  total: number;
+}
+
 export interface ClassCount {
   classId: number;
   name: string;

@@ -364,7 +364,7 @@ export function fakeUltralyticsCheckpoint(
     const pt = tensor(t.data, t.shape, dtype, !isBuffer);
     (isBuffer ? node.buffers : node.params).push([leaf, pt]);
   }
-  const layerCount = root.children.get('model')?.children.size ?? 0;
+  const layerCount = Math.max(...[...(root.children.get('model')?.children.keys() ?? [])].map(Number)) + 1;
   const toPy = (node: Node, prefix: string): PyObj => {
     const last = prefix === `model.${layerCount - 1}`;
     let cls = opts.classOf?.(prefix);

@@ -24,6 +24,21 @@ const imageFilter = z.strictObject({
 
 const ratio = z.number().min(0).max(1000);
 
+/** Pixel coordinates: finite, and within any image boxtune can open. */
+const coord = z.number().finite().min(-1e6).max(1e6);
+const size = z.number().finite().min(0).max(1e6);
+const newBox = z.strictObject({ classId: id, x: coord, y: coord, w: size, h: size });
+const boxChange = z.strictObject({
+  id,
+  classId: id.optional(),
+  x: coord.optional(),
+  y: coord.optional(),
+  w: size.optional(),
+  h: size.optional(),
+});
+const className = z.string().trim().min(1, 'a class needs a name').max(200);
+const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must look like #rrggbb');
+
 export const API_SCHEMAS = {
   'app.info': empty,
   'project.create': z.strictObject({ dir: pathString, name: z.string().trim().max(200).optional() }),
@@ -42,7 +57,22 @@ export const API_SCHEMAS = {
   }),
   'images.get': z.strictObject({ id }),
   'images.boxes': z.strictObject({ id }),
+  'images.neighbors': z.strictObject({ id, filter: imageFilter.optional() }),
+  'images.setStatus': z.strictObject({ id, status: z.enum(IMAGE_STATUSES) }),
+  'boxes.create': z.strictObject({ imageId: id, boxes: z.array(newBox).min(1).max(10_000) }),
+  'boxes.update': z.strictObject({ imageId: id, changes: z.array(boxChange).min(1).max(10_000) }),
+  'boxes.delete': z.strictObject({ imageId: id, ids: z.array(id).min(1).max(10_000) }),
+  'boxes.copyFrom': z.strictObject({ imageId: id, fromImageId: id, ids: z.array(id).min(1).max(10_000).optional() }),
+  'edits.undo': z.strictObject({ imageId: id }),
+  'edits.redo': z.strictObject({ imageId: id }),
+  'edits.state': z.strictObject({ imageId: id }),
   'classes.list': empty,
+  'classes.create': z.strictObject({ name: className, color: color.optional() }),
+  'classes.update': z.strictObject({ id, name: className.optional(), color: color.optional() }),
+  'classes.reorder': z.strictObject({ ids: z.array(id).min(1).max(100_000) }),
+  'classes.usage': z.strictObject({ id }),
+  'classes.merge': z.strictObject({ sourceId: id, targetId: id }),
+  'classes.delete': z.strictObject({ id }),
   'dataset.import': z.strictObject({
     format: z.enum(IMPORT_FORMATS),
     source: pathString,

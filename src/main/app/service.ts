@@ -11,6 +11,14 @@ import type { Api, ApiEventMessage, ApiEvents } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import type {
   AppInfo,
+  BoxChange,
+  ClassRecord,
+  ClassUsage,
+  EditResult,
+  ImageFilter,
+  ImageNeighbors,
+  ImageStatus,
+  NewBox,
   ExportRequest,
   ExportSummary,
   ImagePageQuery,
@@ -25,6 +33,8 @@ import { SPLITS } from '../../shared/types';
 import { planSplits } from '../dataset/splits';
 import { JobRegistry } from '../jobs/job-registry';
 import { runInWorker } from '../jobs/run-in-worker';
+import { BoxEditor } from '../store/box-editor';
+import { ClassManager } from '../store/class-manager';
 import { LabelStore } from '../store/label-store';
 import { contentTypeFor } from '../images/content-type';
 import { Settings } from './settings';
@@ -150,8 +160,88 @@ export class BoxtuneService implements Api {
     return store.boxes(args.id);
   }
 
+  async 'images.neighbors'(args: { id: number; filter?: ImageFilter }): Promise<ImageNeighbors> {
+    return this.requireStore().neighbors(args.id, args.filter ?? {});
+  }
+
+  async 'images.setStatus'(args: { id: number; status: ImageStatus }): Promise<EditResult> {
+    return this.editor().setStatus(args.id, args.status);
+  }
+
+  // ---- box edits (committed as they happen; one undo step each) ---------------------------------
+
+  async 'boxes.create'(args: { imageId: number; boxes: NewBox[] }): Promise<EditResult> {
+    return this.editor().create(args.imageId, args.boxes);
+  }
+
+  async 'boxes.update'(args: { imageId: number; changes: BoxChange[] }): Promise<EditResult> {
+    return this.editor().update(args.imageId, args.changes);
+  }
+
+  async 'boxes.delete'(args: { imageId: number; ids: number[] }): Promise<EditResult> {
+    return this.editor().delete(args.imageId, args.ids);
+  }
+
+  async 'boxes.copyFrom'(args: { imageId: number; fromImageId: number; ids?: number[] }): Promise<EditResult> {
+    return this.editor().copyFrom(args.imageId, args.fromImageId, args.ids);
+  }
+
+  async 'edits.undo'(args: { imageId: number }): Promise<EditResult> {
+    return this.editor().undo(args.imageId);
+  }
+
+  async 'edits.redo'(args: { imageId: number }): Promise<EditResult> {
+    return this.editor().redo(args.imageId);
+  }
+
+  async 'edits.state'(args: { imageId: number }): Promise<{ canUndo: boolean; canRedo: boolean }> {
+    const store = this.requireStore();
+    store.getImage(args.imageId);
+    return this.editor().state(args.imageId);
+  }
+
+  private editor(): BoxEditor {
+    return new BoxEditor(this.requireStore());
+  }
+
+  // ---- classes ---------------------------------------------------------------------------------
+
   async 'classes.list'(_args: Empty) {
     return this.requireStore().classes();
+  }
+
+  async 'classes.create'(args: { name: string; color?: string }): Promise<ClassRecord> {
+    return this.classChange(this.classManager().create(args.name, args.color));
+  }
+
+  async 'classes.update'(args: { id: number; name?: string; color?: string }): Promise<ClassRecord> {
+    return this.classChange(this.classManager().update(args.id, args));
+  }
+
+  async 'classes.reorder'(args: { ids: number[] }): Promise<ClassRecord[]> {
+    return this.classChange(this.classManager().reorder(args.ids));
+  }
+
+  async 'classes.usage'(args: { id: number }): Promise<ClassUsage> {
+    return this.classManager().usage(args.id);
+  }
+
+  async 'classes.merge'(args: { sourceId: number; targetId: number }): Promise<ClassUsage> {
+    return this.classChange(this.classManager().merge(args.sourceId, args.targetId));
+  }
+
+  async 'classes.delete'(args: { id: number }): Promise<ClassUsage> {
+    return this.classChange(this.classManager().delete(args.id));
+  }
+
+  private classManager(): ClassManager {
+    return new ClassManager(this.requireStore());
+  }
+
+  /** Class changes alter counts and colours everywhere: tell every window. */
+  private classChange<T>(value: T): T {
+    this.projectChanged(this.requireStore().root);
+    return value;
   }
 
   /** The file behind an image id. Only images registered in the open project are ever served. */

@@ -13,6 +13,7 @@ import type {
   ClassCount,
   ClassRecord,
   ImageFilter,
+  ImageNeighbors,
   ImagePage,
   ImagePageQuery,
   ImageRecord,
@@ -190,6 +191,25 @@ export class LabelStore {
       .all({ ...params, afterId: query.afterId, limit, offset: query.offset ?? 0 }) as ImageRow[];
     const total = (this.db.prepare(`SELECT COUNT(*) AS n ${countFrom} ${sqlWhere(where)}`).get(params) as { n: number }).n;
     return { items: rows.map(toImage), total };
+  }
+
+  /** Neighbours of an image in the filtered id order (the browser's and the D/A keys' order). */
+  neighbors(id: number, filter: ImageFilter = {}): ImageNeighbors {
+    const { from, countFrom, where, params, order } = filterSql(filter);
+    const w = (extra: string): string => `WHERE ${[...where, extra].join(' AND ')}`;
+    const one = (sql: string, p = params): number | null =>
+      (this.db.prepare(sql).pluck().get({ ...p, id }) as number | undefined) ?? null;
+    const unlabeledFilter = filterSql({ ...filter, status: 'unlabeled' });
+    const uw = `WHERE ${[...unlabeledFilter.where, `${unlabeledFilter.order} > @id`].join(' AND ')}`;
+    return {
+      prev: one(`SELECT ${order} ${from} ${w(`${order} < @id`)} ORDER BY ${order} DESC LIMIT 1`),
+      next: one(`SELECT ${order} ${from} ${w(`${order} > @id`)} ORDER BY ${order} LIMIT 1`),
+      nextUnlabeled: filter.status && filter.status !== 'unlabeled'
+        ? null
+        : one(`SELECT ${unlabeledFilter.order} ${unlabeledFilter.from} ${uw} ORDER BY ${unlabeledFilter.order} LIMIT 1`, unlabeledFilter.params),
+      index: one(`SELECT COUNT(*) ${countFrom} ${w(`${order} < @id`)}`) ?? 0,
+      total: one(`SELECT COUNT(*) ${countFrom} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`) ?? 0,
+    };
   }
 
   boxes(imageId: number): BoxRecord[] {

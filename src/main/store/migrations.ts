@@ -87,8 +87,9 @@ CREATE TABLE runs (
   finished_at INTEGER
 ) STRICT;
 
+-- AUTOINCREMENT: a deleted box's id is never reused, so undoing its delete can bring it back as it was.
 CREATE TABLE boxes (
-  id         INTEGER PRIMARY KEY,
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
   image_id   INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
   class_id   INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
   x          REAL NOT NULL,

@@ -1,0 +1,284 @@
+/**
+ * @file Box edits with an undo/redo history per image, kept in the store's `edits` table so it
+ * survives a restart. Each call is one transaction and one undo group: a paste of five boxes
+ * undoes as one step. A new edit after an undo drops the redoable groups, as editors do.
+ */
+import { AppError } from '../../shared/errors';
+import type { BoxChange, BoxSource, EditResult, ImageRecord, ImageStatus, NewBox } from '../../shared/types';
+import type { Db } from './db';
+import type { LabelStore } from './label-store';
+
+/** Boxes smaller than this (pixels, either side) after clipping are not kept. */
+export const MIN_BOX_SIZE = 1;
+
+type EditOp = 'create' | 'update' | 'delete' | 'status';
+
+interface EditRow {
+  id: number;
+  group_id: number;
+  op: EditOp;
+  box_id: number | null;
+  before: string | null;
+  after: string | null;
+}
+
+/** The stored form of a box in the edit log (enough to recreate it exactly). */
+interface BoxSnapshot {
+  id: number;
+  class_id: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  source: BoxSource;
+  run_id: number | null;
+  score: number | null;
+  attrs: string | null;
+  created_at: number;
+}
+
+export class BoxEditor {
+  private readonly db: Db;
+
+  constructor(private readonly store: LabelStore) {
+    this.db = store.db;
+  }
+
+  create(imageId: number, boxes: readonly NewBox[], source: BoxSource = 'human'): EditResult {
+    return this.edit(imageId, (ctx) => {
+      const image = ctx.image;
+      const insert = this.db.prepare(
+        `INSERT INTO boxes (image_id, class_id, x, y, w, h, source, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const b of boxes) {
+        this.requireClass(b.classId);
+        const c = clip(b, image);
+        if (!c) continue;
+        const id = Number(insert.run(imageId, b.classId, c.x, c.y, c.w, c.h, source, ctx.now, ctx.now).lastInsertRowid);
+        ctx.log('create', id, null, this.snapshot(id));
+        ctx.upserted.add(id);
+      }
+      if (image.status === 'unlabeled' && ctx.upserted.size > 0) ctx.setStatus('labeled');
+    });
+  }
+
+  update(imageId: number, changes: readonly BoxChange[]): EditResult {
+    return this.edit(imageId, (ctx) => {
+      const write = this.db.prepare('UPDATE boxes SET class_id = ?, x = ?, y = ?, w = ?, h = ?, updated_at = ? WHERE id = ?');
+      for (const change of changes) {
+        const before = this.boxOf(imageId, change.id);
+        const classId = change.classId ?? before.class_id;
+        if (change.classId !== undefined) this.requireClass(classId);
+        const c = clip(
+          { x: change.x ?? before.x, y: change.y ?? before.y, w: change.w ?? before.w, h: change.h ?? before.h },
+          ctx.image,
+        );
+        if (!c) throw new AppError('INVALID_INPUT', `box ${change.id} would be smaller than ${MIN_BOX_SIZE} px inside the image`);
+        if (classId === before.class_id && c.x === before.x && c.y === before.y && c.w === before.w && c.h === before.h) continue;
+        write.run(classId, c.x, c.y, c.w, c.h, ctx.now, change.id);
+        ctx.log('update', change.id, before, this.snapshot(change.id));
+        ctx.upserted.add(change.id);
+      }
+    });
+  }
+
+  delete(imageId: number, ids: readonly number[]): EditResult {
+    return this.edit(imageId, (ctx) => {
+      const remove = this.db.prepare('DELETE FROM boxes WHERE id = ?');
+      for (const id of new Set(ids)) {
+        const before = this.boxOf(imageId, id);
+        remove.run(id);
+        ctx.log('delete', id, before, null);
+        ctx.deleted.add(id);
+      }
+    });
+  }
+
+  /** Copies boxes of another image (all, or the given ids) onto this one, clipped to its size. */
+  copyFrom(imageId: number, fromImageId: number, ids?: readonly number[]): EditResult {
+    const source = this.store.boxes(fromImageId);
+    const wanted = ids ? new Set(ids) : null;
+    const picked = source.filter((b) => !wanted || wanted.has(b.id));
+    if (wanted && picked.length !== wanted.size) {
+      throw new AppError('NOT_FOUND', `some of boxes ${[...wanted].join(', ')} are not on image ${fromImageId}`);
+    }
+    return this.create(
+      imageId,
+      picked.map((b) => ({ classId: b.classId, x: b.x, y: b.y, w: b.w, h: b.h })),
+    );
+  }
+
+  setStatus(imageId: number, status: ImageStatus): EditResult {
+    return this.edit(imageId, (ctx) => ctx.setStatus(status));
+  }
+
+  undo(imageId: number): EditResult {
+    return this.step(imageId, 'undo');
+  }
+
+  redo(imageId: number): EditResult {
+    return this.step(imageId, 'redo');
+  }
+
+  state(imageId: number): { canUndo: boolean; canRedo: boolean } {
+    const row = this.db
+      .prepare(
+        `SELECT SUM(undone = 0) AS done, SUM(undone = 1) AS undone FROM edits WHERE image_id = ?`,
+      )
+      .get(imageId) as { done: number | null; undone: number | null };
+    return { canUndo: (row.done ?? 0) > 0, canRedo: (row.undone ?? 0) > 0 };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  /** Runs one edit group in a transaction and returns what changed. */
+  private edit(imageId: number, body: (ctx: EditContext) => void): EditResult {
+    return this.db.transaction(() => {
+      const image = this.store.getImage(imageId);
+      const group = this.nextGroup();
+      const now = Date.now();
+      const logStmt = this.db.prepare(
+        `INSERT INTO edits (image_id, group_id, op, box_id, before, after, source, at) VALUES (?, ?, ?, ?, ?, ?, 'human', ?)`,
+      );
+      let logged = 0;
+      const ctx: EditContext = {
+        image,
+        now,
+        upserted: new Set(),
+        deleted: new Set(),
+        log: (op, boxId, before, after) => {
+          if (logged++ === 0) {
+            // A new edit ends the redo history of this image.
+            this.db.prepare('DELETE FROM edits WHERE image_id = ? AND undone = 1').run(imageId);
+          }
+          logStmt.run(imageId, group, op, boxId, before && JSON.stringify(before), after && JSON.stringify(after), now);
+        },
+        setStatus: (status) => {
+          const current = this.store.getImage(imageId).status;
+          if (current === status) return;
+          this.db.prepare('UPDATE images SET status = ?, updated_at = ? WHERE id = ?').run(status, now, imageId);
+          ctx.log('status', null, { status: current }, { status });
+        },
+      };
+      body(ctx);
+      return this.result(imageId, ctx.upserted, ctx.deleted);
+    }).immediate();
+  }
+
+  private step(imageId: number, dir: 'undo' | 'redo'): EditResult {
+    return this.db.transaction(() => {
+      this.store.getImage(imageId);
+      // Undo takes the newest applied group; redo the oldest undone one.
+      const group = this.db
+        .prepare(
+          dir === 'undo'
+            ? 'SELECT MAX(group_id) FROM edits WHERE image_id = ? AND undone = 0'
+            : 'SELECT MIN(group_id) FROM edits WHERE image_id = ? AND undone = 1',
+        )
+        .pluck()
+        .get(imageId) as number | null;
+      const upserted = new Set<number>();
+      const deleted = new Set<number>();
+      if (group === null) return this.result(imageId, upserted, deleted);
+      const rows = this.db
+        .prepare(`SELECT * FROM edits WHERE image_id = ? AND group_id = ? ORDER BY id ${dir === 'undo' ? 'DESC' : 'ASC'}`)
+        .all(imageId, group) as EditRow[];
+      for (const row of rows) {
+        const target = dir === 'undo' ? row.before : row.after;
+        if (row.op === 'status') {
+          const { status } = JSON.parse(target!) as { status: ImageStatus };
+          this.db.prepare('UPDATE images SET status = ?, updated_at = ? WHERE id = ?').run(status, Date.now(), imageId);
+          continue;
+        }
+        const boxId = row.box_id!;
+        if (target === null) {
+          this.db.prepare('DELETE FROM boxes WHERE id = ?').run(boxId);
+          upserted.delete(boxId);
+          deleted.add(boxId);
+        } else {
+          this.restore(imageId, JSON.parse(target) as BoxSnapshot);
+          deleted.delete(boxId);
+          upserted.add(boxId);
+        }
+      }
+      this.db.prepare('UPDATE edits SET undone = ? WHERE image_id = ? AND group_id = ?').run(dir === 'undo' ? 1 : 0, imageId, group);
+      return this.result(imageId, upserted, deleted);
+    }).immediate();
+  }
+
+  /** Puts a box back exactly as snapshotted (same id, so later log entries still point at it). */
+  private restore(imageId: number, s: BoxSnapshot): void {
+    const now = Date.now();
+    const exists = this.db.prepare('SELECT 1 FROM boxes WHERE id = ?').get(s.id);
+    if (exists) {
+      this.db
+        .prepare('UPDATE boxes SET class_id = ?, x = ?, y = ?, w = ?, h = ?, updated_at = ? WHERE id = ?')
+        .run(s.class_id, s.x, s.y, s.w, s.h, now, s.id);
+    } else {
+      this.db
+        .prepare(
+          `INSERT INTO boxes (id, image_id, class_id, x, y, w, h, source, run_id, score, attrs, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(s.id, imageId, s.class_id, s.x, s.y, s.w, s.h, s.source, null, s.score, s.attrs, s.created_at, now);
+    }
+  }
+
+  private result(imageId: number, upserted: Set<number>, deleted: Set<number>): EditResult {
+    const boxes = this.store.boxes(imageId);
+    return {
+      image: this.store.getImage(imageId),
+      upserted: boxes.filter((b) => upserted.has(b.id)),
+      deleted: [...deleted],
+      ...this.state(imageId),
+    };
+  }
+
+  private nextGroup(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(group_id), 0) + 1 FROM edits').pluck().get() as number);
+  }
+
+  private snapshot(id: number): BoxSnapshot {
+    return this.db
+      .prepare('SELECT id, class_id, x, y, w, h, source, run_id, score, attrs, created_at FROM boxes WHERE id = ?')
+      .get(id) as BoxSnapshot;
+  }
+
+  private boxOf(imageId: number, id: number): BoxSnapshot {
+    const box = this.db
+      .prepare('SELECT id, class_id, x, y, w, h, source, run_id, score, attrs, created_at FROM boxes WHERE id = ? AND image_id = ?')
+      .get(id, imageId) as BoxSnapshot | undefined;
+    if (!box) throw new AppError('NOT_FOUND', `box ${id} is not on image ${imageId}`);
+    return box;
+  }
+
+  private requireClass(classId: number): void {
+    if (!this.db.prepare('SELECT 1 FROM classes WHERE id = ?').get(classId)) {
+      throw new AppError('NOT_FOUND', `class ${classId} does not exist`);
+    }
+  }
+}
+
+interface EditContext {
+  image: ImageRecord;
+  now: number;
+  upserted: Set<number>;
+  deleted: Set<number>;
+  log(op: EditOp, boxId: number | null, before: object | null, after: object | null): void;
+  setStatus(status: ImageStatus): void;
+}
+
+/** Clips a box to the image; null when less than MIN_BOX_SIZE is left on either side. */
+export function clip(
+  b: { x: number; y: number; w: number; h: number },
+  image: { width: number; height: number },
+): { x: number; y: number; w: number; h: number } | null {
+  const x1 = Math.max(0, Math.min(b.x, b.x + b.w));
+  const y1 = Math.max(0, Math.min(b.y, b.y + b.h));
+  const x2 = Math.min(image.width, Math.max(b.x, b.x + b.w));
+  const y2 = Math.min(image.height, Math.max(b.y, b.y + b.h));
+  if (x2 - x1 < MIN_BOX_SIZE || y2 - y1 < MIN_BOX_SIZE) return null;
+  return { x: x1, y: y1, w: x2 - x1, h: y2 - y1 };
+}
+
