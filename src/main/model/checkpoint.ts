@@ -131,7 +131,8 @@ export function decodeSafetensors(bytes: Uint8Array, label = 'the checkpoint'): 
     const [b, e] = offs as [number, number];
     const n = (shape as number[]).reduce((a, c) => a * c, 1);
     if (b < 0 || e > dataLen || e - b !== n * dt.bytes) throw bad(`tensor ${name} lies outside the data (truncated?)`);
-    const raw = bytes.slice(dataStart + b, dataStart + e); // aligned copy
+    // An aligned copy (Uint8Array's slice: a Buffer's slice would be a view into a shared pool).
+    const raw = Uint8Array.prototype.slice.call(bytes, dataStart + b, dataStart + e);
     tensors.set(name, { dtype: dt.torch, shape: shape as number[], data: toF32(raw, info.dtype as string, n) });
   }
   return { tensors, metadata };

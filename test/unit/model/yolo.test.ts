@@ -198,6 +198,36 @@ describe('YoloModel', () => {
     other.dispose();
   });
 
+  it('is differentiable in train mode: every trainable parameter gets a gradient (cpu backend)', async () => {
+    const before = tf.getBackend();
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    const m = YoloModel.fromYaml(tinyYolo11Yaml(3), 3, [], { seed: 12 });
+    try {
+      const x = randomImages(2, 32, 32, 3);
+      const vars = m.params().map((p) => p.variable);
+      const { value, grads } = tf.variableGrads(() => {
+        const raw = m.forward(x, { training: true });
+        return tf.addN(raw.map((r) => tf.mean(tf.square(r)))) as tf.Scalar;
+      }, vars);
+      expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+      const named = m.params();
+      for (const p of named) {
+        const g = grads[p.variable.name];
+        expect(g, p.name).toBeDefined();
+        expect(g!.shape, p.name).toEqual(p.variable.shape);
+      }
+      // the attention block and the depthwise convs are on the gradient path too
+      const norm = (n: string) => tf.tidy(() => tf.norm(grads[named.find((p) => p.name === n)!.variable.name]!).dataSync()[0]!);
+      expect(norm('model.9.m.0.attn.qkv.conv.weight')).toBeGreaterThan(0);
+      expect(norm('model.22.cv3.0.0.0.conv.weight')).toBeGreaterThan(0);
+      tf.dispose([x, value, grads]);
+    } finally {
+      m.dispose();
+      await tf.setBackend(before);
+    }
+  });
+
   it('rejects inputs of the wrong size or channels', () => {
     const x = tf.zeros([1, 50, 64, 3]) as tf.Tensor4D;
     expect(() => model.forward(x)).toThrow(/multiples of 32/);

@@ -292,16 +292,16 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
         stack.push(latin1.decode(bytes(u8())));
         break;
       case 0x42: // BINBYTES
-        stack.push(bytes(u32()).slice());
+        stack.push(Uint8Array.from(bytes(u32())));
         break;
       case 0x43: // SHORT_BINBYTES
-        stack.push(bytes(u8()).slice());
+        stack.push(Uint8Array.from(bytes(u8())));
         break;
       case 0x8e: // BINBYTES8
-        stack.push(bytes(u64()).slice());
+        stack.push(Uint8Array.from(bytes(u64())));
         break;
       case 0x96: // BYTEARRAY8
-        stack.push(bytes(u64()).slice());
+        stack.push(Uint8Array.from(bytes(u64())));
         break;
       case 0x7d: // EMPTY_DICT
         stack.push(new Map());
