@@ -5,7 +5,7 @@
  * Passes `--port N` and `--project DIR` through.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,5 +68,37 @@ if (electron === null) {
 } else {
   const built = spawnSync('npx', ['electron-vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
   if (built.status !== 0) process.exit(built.status ?? 1);
-  runForeground(electron, [root, ...passthrough]);
+  const binding = electronSqliteBinding(electron);
+  if (binding) {
+    process.env.BOXTUNE_SQLITE_BINDING = binding;
+    runForeground(electron, [root, ...passthrough]);
+  } else {
+    console.error('Could not get better-sqlite3 built for Electron, so boxtune is serving its UI at the URL below instead.');
+    ensureWebBuild();
+    runForeground(process.execPath, ['--import', 'tsx', path.join(root, 'src/main/serve.ts'), ...passthrough]);
+  }
+}
+
+/**
+ * better-sqlite3 talks to V8 directly, so Electron needs a build for its own ABI, while the CLI
+ * and tests keep the Node build in node_modules. The Electron copy lives in .cache/ (prebuilt
+ * download first, compile as the fallback) and db.ts picks it through BOXTUNE_SQLITE_BINDING.
+ */
+function electronSqliteBinding(electronBin) {
+  const version = spawnSync(electronBin, ['--version'], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } })
+    .stdout?.trim()
+    .replace(/^v/, '');
+  if (!version) return null;
+  const dir = path.join(root, '.cache', 'electron-native', version, 'better-sqlite3');
+  const binding = path.join(dir, 'build', 'Release', 'better_sqlite3.node');
+  if (existsSync(binding)) return binding;
+  console.log(`Building better-sqlite3 for Electron ${version} (once)...`);
+  const pkg = path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
+  cpSync(pkg, dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}build${path.sep}`) });
+  const env = { ...process.env, npm_config_runtime: 'electron', npm_config_target: version, npm_config_disturl: 'https://electronjs.org/headers' };
+  const prebuilt = spawnSync('npx', ['--no-install', 'prebuild-install', '--runtime', 'electron', '--target', version], { cwd: dir, stdio: 'inherit', env });
+  if (prebuilt.status !== 0) {
+    spawnSync('npx', ['--no-install', 'node-gyp', 'rebuild', '--release', `--target=${version}`, '--dist-url=https://electronjs.org/headers'], { cwd: dir, stdio: 'inherit', env });
+  }
+  return existsSync(binding) ? binding : null;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerGradients } from '../../../src/main/model/gradients';
 import { YoloModel } from '../../../src/main/model/yolo';
 import { maxAbsDiff, randomImages, tinyYolo11Yaml, tinyYolov8Yaml, useModelTestBackend } from '../../helpers/model-fixtures';
 
@@ -200,6 +201,7 @@ describe('YoloModel', () => {
 
   it('is differentiable in train mode: every trainable parameter gets a gradient (cpu backend)', async () => {
     const before = tf.getBackend();
+    await registerGradients();
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
     const m = YoloModel.fromYaml(tinyYolo11Yaml(3), 3, [], { seed: 12 });
