@@ -5,6 +5,17 @@
 import type { OptimizerName } from './optimizer';
 import type { GroupSettings } from './optimizer';
 
+/**
+ * Python's round(): halves go to the even neighbour (numpy's .round() too), so accumulate and
+ * warmup lengths come out as in Ultralytics.
+ * @example pyRound(2.5) // => 2
+ * @example pyRound(3.5) // => 4
+ */
+export function pyRound(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 export interface ScheduleArgs {
   epochs: number;
   lrf: number;
@@ -24,7 +35,7 @@ export function lrFactor(epoch: number, a: ScheduleArgs): number {
 
 /** Warmup length in iterations: warmup_epochs of batches, at least 100 (none when warmup_epochs is 0). */
 export function warmupIterations(batchesPerEpoch: number, warmupEpochs: number): number {
-  return warmupEpochs > 0 ? Math.max(Math.round(warmupEpochs * batchesPerEpoch), 100) : -1;
+  return warmupEpochs > 0 ? Math.max(pyRound(warmupEpochs * batchesPerEpoch), 100) : -1;
 }
 
 /** numpy.interp for two points. */
@@ -58,7 +69,7 @@ export function applyLearningRates(
   w: WarmupArgs,
 ): number {
   const lf = lrFactor(epoch, sched);
-  const fullAccumulate = Math.max(Math.round(w.nbs / w.batch), 1);
+  const fullAccumulate = Math.max(pyRound(w.nbs / w.batch), 1);
   if (ni >= nw) {
     for (const g of groups) g.lr = g.initialLr * lf;
     return fullAccumulate;
@@ -67,7 +78,7 @@ export function applyLearningRates(
     g.lr = interp(ni, 0, nw, g.group === 'bias' ? w.warmupBiasLr : 0, g.initialLr * lf);
     if (opt.name === 'SGD') g.momentum = interp(ni, 0, nw, w.warmupMomentum, w.momentum);
   }
-  return Math.max(1, Math.round(interp(ni, 0, nw, 1, w.nbs / w.batch)));
+  return Math.max(1, pyRound(interp(ni, 0, nw, 1, w.nbs / w.batch)));
 }
 
 export interface OptimizerChoice {
@@ -106,7 +117,7 @@ export function chooseOptimizer(
 
 /** Ultralytics' gradient accumulation and decay scaling around the nominal batch size (nbs 64). */
 export function batchScaling(batch: number, weightDecay: number, nbs = 64): { accumulate: number; weightDecay: number } {
-  const accumulate = Math.max(Math.round(nbs / batch), 1);
+  const accumulate = Math.max(pyRound(nbs / batch), 1);
   return { accumulate, weightDecay: (weightDecay * batch * accumulate) / nbs };
 }
 

@@ -5,6 +5,7 @@ import { ModelEma } from '../../../src/main/train/ema';
 import { clipGradNorm, GroupedOptimizer, type TrainableParam } from '../../../src/main/train/optimizer';
 import {
   applyLearningRates,
+  pyRound,
   autoIterations,
   batchScaling,
   chooseOptimizer,
@@ -133,7 +134,7 @@ describe('schedule', () => {
     expect(applyLearningRates(groups, { name: 'SGD' }, 0, 100, 0, sched, w)).toBe(1);
     expect(groups.map((g) => g.lr)).toEqual([0.1, 0]);
     expect(groups[0]!.momentum).toBe(0.8);
-    expect(applyLearningRates(groups, { name: 'SGD' }, 50, 100, 0, sched, w)).toBe(3); // round(2.5) in numpy is 2, JS rounds .5 up
+    expect(applyLearningRates(groups, { name: 'SGD' }, 50, 100, 0, sched, w)).toBe(2); // numpy rounds 2.5 to even
     expect(groups[0]!.lr).toBeCloseTo(0.055, 10);
     expect(groups[1]!.lr).toBeCloseTo(0.005, 10);
     expect(groups[1]!.momentum).toBeCloseTo(0.8685, 10);
@@ -154,6 +155,8 @@ describe('schedule', () => {
     expect(batchScaling(8, 5e-4)).toEqual({ accumulate: 8, weightDecay: 5e-4 });
     expect(batchScaling(128, 5e-4)).toEqual({ accumulate: 1, weightDecay: 1e-3 });
     expect(autoIterations(424, 8, 10)).toBe(70);
+    expect(batchScaling(128, 5e-4).accumulate).toBe(1); // round(0.5) = 0, then at least 1
+    expect([0.5, 1.5, 2.5, -2.5, 2.4, 2.6].map(pyRound)).toEqual([0, 2, 2, -2, 2, 3]);
   });
 });
 
