@@ -9,8 +9,15 @@ export default defineConfig({
   main: {
     build: {
       externalizeDeps: true,
-      // The job worker is its own entry: run-in-worker.ts loads ./worker-entry.js beside index.js.
-      rolldownOptions: { input: { index: 'src/main/index.ts', 'worker-entry': 'src/main/jobs/worker-entry.ts' } },
+      // Workers are entries of their own, loaded as ./<name>.js beside index.js in a build
+      // (from source they load the .ts through a tsx bootstrap).
+      rolldownOptions: {
+        input: {
+          index: 'src/main/index.ts',
+          'worker-entry': 'src/main/jobs/worker-entry.ts',
+          'batch-worker': 'src/main/train/data/batch-worker.ts',
+        },
+      },
     },
   },
   preload: {

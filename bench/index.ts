@@ -10,6 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runPredictBench } from './predict';
+import { runBrowserGridBench } from './browser-grid';
+import { runCanvasBench } from './canvas';
 import { runStoreBench } from './store';
 import type { Figure, Log, PartResult } from './types';
 
@@ -23,6 +26,9 @@ interface Args {
 const PARTS: Record<string, (args: Args, log: Log) => Promise<PartResult>> = {
   store: (args, log) =>
     runStoreBench({ log, keepProject: args.keep, ...(args.queries !== undefined ? { queries: args.queries } : {}) }),
+  browser: (_args, log) => runBrowserGridBench({ log }),
+  predict: (_args, log) => runPredictBench({ log }),
+  canvas: (args, log) => runCanvasBench({ log, keepProject: args.keep }),
 };
 
 function parseArgs(argv: string[]): Args {

@@ -20,6 +20,7 @@ import { API_METHODS, type ApiEventMessage } from '../shared/api';
 import { toErrorInfo } from '../shared/errors';
 import { createDispatcher } from './app/dispatch';
 import { BoxtuneService } from './app/service';
+import { assetCacheControl, assetErrorStatus, parseImageAsset, parseImageId } from './images/image-assets';
 import { contentSecurityPolicy } from './server/csp';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -58,18 +59,26 @@ function registerIpc(): void {
   service.events.on('event', (msg: ApiEventMessage) => win?.webContents.send('api:event', msg));
 }
 
-/** Serves boxtune-image://<id>: only images registered in the open project, never arbitrary paths. */
+/**
+ * Serves boxtune-image://<id>/ (the file), <id>/thumb, <id>/preview and <id>/tiles/<level>/<col>_<row>.jpeg:
+ * only images registered in the open project, never arbitrary paths (the same parser and lookup as
+ * the HTTP routes, images/image-assets.ts).
+ */
 function registerImageProtocol(): void {
   protocol.handle(IMAGE_SCHEME, async (request) => {
     try {
-      const file = service.imageFile(Number(new URL(request.url).hostname));
+      const url = new URL(request.url);
+      const asset = parseImageAsset(url.pathname.replace(/^\//, ''));
+      const file = await service.imageAsset(parseImageId(url.hostname), asset);
       const res = await net.fetch(pathToFileURL(file.absPath).href);
+      const cacheControl = asset.kind === 'file' ? 'private, max-age=3600' : assetCacheControl(file.hash, url.searchParams.get('v'));
       return new Response(res.body, {
         status: res.status,
-        headers: { 'Content-Type': file.contentType, 'Cache-Control': 'private, max-age=3600' },
+        headers: { 'Content-Type': file.contentType, 'Cache-Control': cacheControl },
       });
     } catch (err) {
-      return new Response(JSON.stringify({ ok: false, error: toErrorInfo(err) }), { status: 404 });
+      const info = toErrorInfo(err);
+      return new Response(JSON.stringify({ ok: false, error: info }), { status: assetErrorStatus(info.code) });
     }
   });
 }

@@ -18,6 +18,7 @@ import type {
   ImagePage,
   ImagePageQuery,
   ImageRecord,
+  ImageView,
   ImportRequest,
   JobInfo,
   ProjectInfo,
@@ -45,6 +46,10 @@ export interface Api {
   'images.neighbors'(args: { id: number; filter?: ImageFilter }): Promise<ImageNeighbors>;
   /** Marks an image unlabeled / labeled / reviewed (undoable like a box edit). */
   'images.setStatus'(args: { id: number; status: ImageStatus }): Promise<EditResult>;
+  /** What to draw at each zoom: the size, and whether a preview and a tile pyramid exist for it. */
+  'images.view'(args: { id: number }): Promise<ImageView>;
+  /** Starts making every missing thumbnail in the background; null when none is missing. */
+  'images.generateThumbnails'(args: Record<string, never>): Promise<{ jobId: string | null }>;
 
   // Box edits: each call is committed at once and is one undo step of its image.
   'boxes.create'(args: { imageId: number; boxes: NewBox[] }): Promise<EditResult>;
@@ -91,6 +96,8 @@ export const API_METHODS = [
   'images.boxes',
   'images.neighbors',
   'images.setStatus',
+  'images.view',
+  'images.generateThumbnails',
   'boxes.create',
   'boxes.update',
   'boxes.delete',

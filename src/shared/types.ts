@@ -154,6 +154,26 @@ export interface ImagePage {
   total: number;
 }
 
+// ---- image views (large images) ---------------------------------------------------------------
+
+/** File extension of pyramid tiles: `/api/images/<id>/tiles/<level>/<col>_<row>.jpeg`. */
+export const TILE_EXT = 'jpeg';
+
+/**
+ * How to show an image at any zoom. Small images: the file alone (`preview` and `tiles` null).
+ * Longest side over 2048: a `preview` (longest side 2048) to draw while zoomed out. Longest side
+ * over 4096: also a DeepZoom tile pyramid for full resolution where zoomed in; its level math is in
+ * shared/deepzoom.ts (level L is ceil(W / 2^(maxLevel - L)) wide, maxLevel = ceil(log2(max(W, H))),
+ * `levels` = maxLevel + 1).
+ */
+export interface ImageView {
+  id: number;
+  width: number;
+  height: number;
+  preview: { width: number; height: number } | null;
+  tiles: { tileSize: number; levels: number } | null;
+}
+
 // ---- import / export -------------------------------------------------------------------------
 
 export const IMPORT_FORMATS = ['folder', 'yolo', 'coco', 'voc'] as const;
@@ -219,7 +239,7 @@ export interface SplitSummary {
 
 // ---- jobs ------------------------------------------------------------------------------------
 
-export const JOB_KINDS = ['import', 'export', 'sample'] as const;
+export const JOB_KINDS = ['import', 'export', 'sample', 'thumbnails'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 

@@ -38,7 +38,7 @@ function coco8Names(): string[] {
 }
 
 async function rowNames(page: Page): Promise<string[]> {
-  const paths = await page.locator('[data-testid=image-path]').evaluateAll((els) => els.map((e) => e.getAttribute('data-path') ?? ''));
+  const paths = await page.locator('[data-testid=cell-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-path') ?? ''));
   return paths.map((p) => p.split('/').at(-1) ?? p).sort();
 }
 
@@ -76,8 +76,8 @@ describe('browser shell', () => {
 
     // The job reports its end in the panel, and the list fills in without a reload.
     await page.locator('[data-testid=job-card][data-kind=import][data-state=done]').waitFor({ timeout: 60_000 });
-    await page.locator('[data-testid=image-row][data-image-id]').nth(7).waitFor();
-    expect(await page.locator('[data-testid=image-row][data-image-id]').count()).toBe(8);
+    await page.locator('[data-testid=image-cell][data-image-id]').nth(7).waitFor();
+    expect(await page.locator('[data-testid=image-cell][data-image-id]').count()).toBe(8);
     expect(await rowNames(page)).toEqual(coco8Names());
     expect(await page.getByTestId('count-images').textContent()).toBe('8');
     expect(await page.getByTestId('image-total').textContent()).toContain('8 images');
@@ -86,19 +86,19 @@ describe('browser shell', () => {
 
     // Thumbnails come through the authenticated image route (cookie + CSP img-src 'self').
     // (Page functions rather than strings: the page's CSP forbids eval, which string predicates need.)
-    const thumbs = page.locator('[data-testid=image-row] img');
+    const thumbs = page.locator('[data-testid=image-cell] img');
     type Img = { complete: boolean; naturalWidth: number };
     await expect
       .poll(() => thumbs.evaluateAll((els) => els.filter((e) => (e as unknown as Img).complete && (e as unknown as Img).naturalWidth > 0).length))
       .toBe(8);
 
     // Filters: the val split holds 4 of them.
-    const rows = page.locator('[data-testid=image-row][data-image-id]');
+    const rows = page.locator('[data-testid=image-cell][data-image-id]');
     await page.getByTestId('filter-split').selectOption('val');
     await expect.poll(() => rows.count()).toBe(4);
-    expect(await page.getByTestId('image-total').textContent()).toContain('4 images');
+    expect(await page.getByTestId('image-total').textContent()).toContain('4 of 8 images');
     await page.getByTestId('filter-split').selectOption('');
-    await page.locator('[data-testid=image-row][data-image-id]').nth(7).waitFor();
+    await page.locator('[data-testid=image-cell][data-image-id]').nth(7).waitFor();
 
     await page.mouse.move(0, 0); // no hover highlight in the picture
     await page.screenshot({ path: shot('shell') });

@@ -120,6 +120,31 @@ export function tinyYolo11Yaml(nc = 3): Record<string, unknown> {
   };
 }
 
+/**
+ * tinyYolo11Yaml without its SPPF: a network that is smooth everywhere (max pooling has kinks),
+ * for finite-difference gradient checks.
+ */
+export function smoothYolo11Yaml(nc = 3): Record<string, unknown> {
+  const y = tinyYolo11Yaml(nc) as { backbone: Row[]; head: Row[] };
+  const backbone = y.backbone.filter((r) => r[2] !== 'SPPF');
+  const head: Row[] = [
+    [-1, 1, 'nn.Upsample', ['None', 2, 'nearest']],
+    [[-1, 6], 1, 'Concat', [1]],
+    [-1, 1, 'C3k2', [256, false]],
+    [-1, 1, 'nn.Upsample', ['None', 2, 'nearest']],
+    [[-1, 4], 1, 'Concat', [1]],
+    [-1, 1, 'C3k2', [128, false]],
+    [-1, 1, 'Conv', [128, 3, 2]],
+    [[-1, 11], 1, 'Concat', [1]],
+    [-1, 1, 'C3k2', [256, false]],
+    [-1, 1, 'Conv', [256, 3, 2]],
+    [[-1, 8], 1, 'Concat', [1]],
+    [-1, 1, 'C3k2', [512, true]],
+    [[14, 17, 20], 1, 'Detect', ['nc']],
+  ];
+  return { ...y, backbone, head };
+}
+
 /** A tiny YOLOv8-style model (C2f only, so the legacy Detect head). */
 export function tinyYolov8Yaml(nc = 2): Record<string, unknown> {
   return {

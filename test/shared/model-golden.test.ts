@@ -110,6 +110,23 @@ describe('yolo11n-coco golden (Ultralytics 8.3.186)', () => {
     tf.dispose([raw, out]);
   });
 
+  it('matches the train-mode raw outputs (BN batch statistics) of the loss batch within 1e-3', () => {
+    const fresh = YoloModel.fromCheckpoint(readPtFile(path.join(SHARED, 'models/yolo11n-coco.pt')));
+    const imgs = nhwc(readF32('loss_img'), golden.arrays.loss_img!.shape);
+    try {
+      const raw = fresh.forward(imgs, { training: true });
+      const errs = (['loss_raw_p3', 'loss_raw_p4', 'loss_raw_p5'] as const).map((name, i) =>
+        maxAbsDiff(tf.tidy(() => tf.transpose(raw[i]!, [0, 3, 1, 2]).dataSync()), readF32(name)),
+      );
+      console.log(`golden train-mode max abs error: raw p3/p4/p5 ${errs.map((e) => e.toExponential(2)).join(' / ')}`);
+      for (const e of errs) expect(e).toBeLessThan(1e-3);
+      tf.dispose(raw);
+    } finally {
+      imgs.dispose();
+      fresh.dispose();
+    }
+  });
+
   it('matches on the plain-JS cpu backend too', async () => {
     const before = tf.getBackend();
     await import('@tensorflow/tfjs-backend-cpu'); // registers 'cpu'

@@ -59,6 +59,8 @@ export const API_SCHEMAS = {
   'images.boxes': z.strictObject({ id }),
   'images.neighbors': z.strictObject({ id, filter: imageFilter.optional() }),
   'images.setStatus': z.strictObject({ id, status: z.enum(IMAGE_STATUSES) }),
+  'images.view': z.strictObject({ id }),
+  'images.generateThumbnails': empty,
   'boxes.create': z.strictObject({ imageId: id, boxes: z.array(newBox).min(1).max(10_000) }),
   'boxes.update': z.strictObject({ imageId: id, changes: z.array(boxChange).min(1).max(10_000) }),
   'boxes.delete': z.strictObject({ imageId: id, ids: z.array(id).min(1).max(10_000) }),

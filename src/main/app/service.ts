@@ -22,6 +22,7 @@ import type {
   ExportRequest,
   ExportSummary,
   ImagePageQuery,
+  ImageView,
   ImportRequest,
   ImportSummary,
   JobInfo,
@@ -37,6 +38,9 @@ import { BoxEditor } from '../store/box-editor';
 import { ClassManager } from '../store/class-manager';
 import { LabelStore } from '../store/label-store';
 import { contentTypeFor } from '../images/content-type';
+import { resolveImageAsset, type AssetFile, type ImageAsset } from '../images/image-assets';
+import { imageView } from '../images/pyramid';
+import { ThumbnailJobs } from '../images/thumbnail-job';
 import { Settings } from './settings';
 
 export const APP_VERSION = '0.1.0';
@@ -53,6 +57,7 @@ export class BoxtuneService implements Api {
   /** Emits 'event' with an ApiEventMessage for every push to the UI. */
   readonly events = new EventEmitter();
   readonly jobs: JobRegistry;
+  readonly thumbnails: ThumbnailJobs;
   private store: LabelStore | null = null;
   private readonly shell: ServiceOptions['shell'];
   private readonly dataDir: string;
@@ -63,6 +68,7 @@ export class BoxtuneService implements Api {
     this.dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
     this.settings = new Settings(path.join(this.dataDir, 'settings.json'));
     this.jobs = new JobRegistry((info) => this.emit('job', info));
+    this.thumbnails = new ThumbnailJobs(this.jobs);
   }
 
   private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): void {
@@ -126,6 +132,7 @@ export class BoxtuneService implements Api {
 
   async 'project.close'(_args: Empty): Promise<null> {
     if (this.store) {
+      this.thumbnails.stop();
       this.store.close();
       this.store = null;
       this.emit('project', { root: null, reason: 'closed' });
@@ -138,10 +145,12 @@ export class BoxtuneService implements Api {
   }
 
   private setStore(store: LabelStore): void {
+    this.thumbnails.stop();
     this.store?.close();
     this.store = store;
     this.settings.addRecentProject(store.root);
     this.emit('project', { root: store.root, reason: 'opened' });
+    this.thumbnails.startQuietly(store);
   }
 
   // ---- images & classes ------------------------------------------------------------------------
@@ -166,6 +175,14 @@ export class BoxtuneService implements Api {
 
   async 'images.setStatus'(args: { id: number; status: ImageStatus }): Promise<EditResult> {
     return this.editor().setStatus(args.id, args.status);
+  }
+
+  async 'images.view'(args: { id: number }): Promise<ImageView> {
+    return imageView(this.requireStore().getImage(args.id));
+  }
+
+  async 'images.generateThumbnails'(_args: Empty): Promise<{ jobId: string | null }> {
+    return { jobId: await this.thumbnails.start(this.requireStore()) };
   }
 
   // ---- box edits (committed as they happen; one undo step each) ---------------------------------
@@ -251,6 +268,11 @@ export class BoxtuneService implements Api {
     return { absPath, contentType: contentTypeFor(absPath) };
   }
 
+  /** The file behind an image URL: the original, or its thumbnail, preview or a tile (made on first request). */
+  imageAsset(id: number, asset: ImageAsset): Promise<AssetFile> {
+    return resolveImageAsset(this.requireStore(), id, asset);
+  }
+
   // ---- dataset jobs ----------------------------------------------------------------------------
 
   async 'dataset.import'(args: ImportRequest): Promise<{ jobId: string }> {
@@ -259,7 +281,10 @@ export class BoxtuneService implements Api {
       'import',
       `Import ${path.basename(args.source)}`,
       (ctx) => runInWorker<ImportSummary>({ kind: 'import', root, request: { ...args, source: path.resolve(args.source) } }, ctx),
-      () => this.projectChanged(root),
+      () => {
+        this.projectChanged(root);
+        if (this.store?.root === root) this.thumbnails.startQuietly(this.store);
+      },
     );
     return { jobId: job.id };
   }

@@ -288,7 +288,8 @@ export function loadModelFile(file: string): { model: YoloModel; meta: Checkpoin
     const code = (err as NodeJS.ErrnoException).code;
     throw new AppError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `cannot read ${file}: ${code ?? (err as Error).message}`);
   }
-  if (head[0] === 0x50 && head[1] === 0x4b) {
+  if (head.readUInt32LE(0) === 0x04034b50) {
+    // "PK\x03\x04": a zip, so a torch checkpoint (a safetensors header that long would be 64 MiB)
     return { model: YoloModel.fromCheckpoint(readPtFile(file)), meta: null, kind: 'pt' };
   }
   const { model, meta } = loadCheckpoint(file);

@@ -45,12 +45,14 @@ export class YoloModel {
   /** Which layer's output each later layer needs last, for freeing intermediates early. */
   private readonly lastUse: number[];
 
-  private constructor(yaml: ModelYaml, names: string[], init: Initializer) {
+  private constructor(yaml: ModelYaml, names: string[], init: Initializer, preset?: Map<string, TensorView>) {
     this.yaml = structuredClone(yaml);
     this.parsed = parseModel(this.yaml);
     this.store = new StateStore(init);
+    this.store.preset = preset ?? null;
     try {
       this.layers = this.parsed.layers.map((spec) => buildLayer(spec, this.store, this.parsed));
+      this.store.preset = null;
     } catch (err) {
       this.store.dispose();
       throw err instanceof AppError ? err : new AppError('INVALID_INPUT', `cannot build the model: ${(err as Error).message}`);
@@ -116,9 +118,9 @@ export class YoloModel {
     sd: Map<string, TensorView>,
     bn?: Map<string, { eps?: number; momentum?: number }>,
   ): YoloModel {
-    const model = new YoloModel(validateYaml(yaml), names, zeroInit);
+    const model = new YoloModel(validateYaml(yaml), names, zeroInit, sd); // built holding sd's values
     try {
-      model.loadStateDict(sd);
+      model.checkStateDict(sd, true);
       for (const [name, b] of model.store.batchNorms) {
         const o = bn?.get(name);
         if (o?.eps !== undefined) b.eps = o.eps;
@@ -223,7 +225,15 @@ export class YoloModel {
    * (the .pt and the yaml must describe the same network).
    */
   loadStateDict(sd: Map<string, TensorView>, opts: { strict?: boolean } = {}): void {
-    const strict = opts.strict ?? true;
+    this.checkStateDict(sd, opts.strict ?? true);
+    for (const e of this.store.entries.values()) {
+      const t = sd.get(e.name);
+      if (t) this.store.assign(e.name, t.data);
+    }
+  }
+
+  /** Throws an AppError naming what in `sd` does not fit this model (wrong shapes; with strict, missing or extra keys). */
+  private checkStateDict(sd: Map<string, TensorView>, strict: boolean): void {
     const missing: string[] = [];
     const wrongShape: string[] = [];
     for (const e of this.store.entries.values()) {
@@ -239,10 +249,6 @@ export class YoloModel {
       if (unexpected.length) parts.push(`unexpected ${list(unexpected)}`);
       if (wrongShape.length) parts.push(`shape mismatch ${list(wrongShape)}`);
       throw new AppError('INVALID_INPUT', `weights do not fit the model built from the yaml: ${parts.join('; ')}`, { missing, unexpected, wrongShape });
-    }
-    for (const e of this.store.entries.values()) {
-      const t = sd.get(e.name);
-      if (t) this.store.assign(e.name, t.data);
     }
   }
 

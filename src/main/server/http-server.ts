@@ -5,6 +5,9 @@
  *
  *   POST /api/<method>          JSON body = the one argument -> 200 JSON Result
  *   GET  /api/images/<id>/file  the image bytes
+ *   GET  /api/images/<id>/thumb                          WebP thumbnail (made on first request)
+ *   GET  /api/images/<id>/preview                        JPEG, longest side 2048 (large images)
+ *   GET  /api/images/<id>/tiles/<level>/<col>_<row>.jpeg  DeepZoom tile (images over 4096)
  *   GET  /api/events            WebSocket: every service event as JSON ApiEventMessage
  *   GET  /*                     the built UI (SPA fallback to index.html)
  */
@@ -18,12 +21,14 @@ import type { ApiEventMessage } from '../../shared/api';
 import { AppError, toErrorInfo, type ErrorCode, type Result } from '../../shared/errors';
 import type { Dispatch } from '../app/dispatch';
 import type { BoxtuneService } from '../app/service';
+import type { AssetFile } from '../images/image-assets';
+import { assetCacheControl, assetErrorStatus, parseImageAsset, parseImageId } from '../images/image-assets';
 import { isAllowedHost, isAuthorized, isSameOrigin, newToken, tokenCookie, tokensEqual } from './auth';
 import { contentSecurityPolicy } from './csp';
 import { pipeFile, serveStatic } from './static-files';
 
 /** What the server needs from the service: its event stream and image files (Api calls go through `dispatch`). */
-export type ServedService = Pick<BoxtuneService, 'events' | 'imageFile'>;
+export type ServedService = Pick<BoxtuneService, 'events' | 'imageFile' | 'imageAsset'>;
 
 export interface ServerOptions {
   service: ServedService;
@@ -91,18 +96,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     if (!isAuthorized(req, port, token)) return sendUnauthorized(res, url.pathname);
 
-    if (url.pathname.startsWith('/api/')) return handleApi(req, res, method, url.pathname);
+    if (url.pathname.startsWith('/api/')) return handleApi(req, res, method, url);
     if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, failure('NOT_FOUND', `${method} not allowed`));
     const outcome = await serveStatic(req, res, staticDir, url.pathname);
     if (outcome === 'forbidden') return sendJson(res, 404, failure('NOT_FOUND', 'not found'));
     if (outcome === 'not-found') return sendJson(res, 404, failure('NOT_FOUND', `no such file: ${url.pathname}`));
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string, pathname: string): Promise<void> {
-    const image = /^\/api\/images\/(\d+)\/file$/.exec(pathname);
+  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> {
+    const pathname = url.pathname;
+    const image = /^\/api\/images\/(\d+)\/(.+)$/.exec(pathname);
     if (image) {
       if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, failure('NOT_FOUND', `${method} not allowed`));
-      return sendImage(req, res, Number(image[1]));
+      if (image[2] === 'file') return sendImage(req, res, Number(image[1]));
+      return sendImageAsset(req, res, image[1]!, image[2]!, url.searchParams.get('v'));
     }
     if (pathname === '/api/events') {
       return sendJson(res, 426, failure('INVALID_INPUT', '/api/events is a WebSocket endpoint'));
@@ -143,6 +150,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       'Content-Type': file.contentType,
       'Content-Length': info.size,
       'Cache-Control': 'private, max-age=3600',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    await pipeFile(file.absPath, res);
+  }
+
+  /** A thumbnail, preview or tile: every path part parsed strictly before anything touches the disk. */
+  async function sendImageAsset(req: IncomingMessage, res: ServerResponse, idText: string, rest: string, version: string | null): Promise<void> {
+    let file: AssetFile;
+    try {
+      file = await service.imageAsset(parseImageId(idText), parseImageAsset(rest));
+    } catch (err) {
+      const info = toErrorInfo(err);
+      return sendJson(res, assetErrorStatus(info.code), { ok: false, error: info });
+    }
+    const info = await stat(file.absPath).catch(() => null);
+    if (!info?.isFile()) return sendJson(res, 404, failure('FILE_NOT_FOUND', `${rest} of image ${idText} is missing`));
+    res.writeHead(200, {
+      'Content-Type': file.contentType,
+      'Content-Length': info.size,
+      'Cache-Control': assetCacheControl(file.hash, version),
     });
     if (req.method === 'HEAD') return void res.end();
     await pipeFile(file.absPath, res);

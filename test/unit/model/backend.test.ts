@@ -24,7 +24,7 @@ describe('backend choice', () => {
       expect(choice.reasons[0]).toEqual({ backend: 'tensorflow-gpu', reason: '@tensorflow/tfjs-node-gpu is not installed' });
     }
     if (!installed('@tensorflow/tfjs-node') && !installed('@tensorflow/tfjs-node-gpu')) expect(choice.name).toBe('wasm');
-    const y = tf.tidy(() => tf.conv2d(tf.ones([1, 4, 4, 2]), tf.ones([3, 3, 2, 1]), 1, 1).dataSync());
+    const y = tf.tidy(() => tf.conv2d(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 1]) as tf.Tensor4D, 1, 1).dataSync());
     expect(y[5]).toBe(18);
   });
 

@@ -126,11 +126,12 @@ describe('Ultralytics .pt reader', () => {
     expect(() => readPt(cls, 'c.pt')).toThrow(/this is a classification checkpoint \(Classify head\)/);
   });
 
-  it('names an unknown module in the yaml when building', () => {
+  it('names an unknown module in the yaml', () => {
     const y = tinyYolo11Yaml(3) as { backbone: unknown[][] };
     y.backbone[3] = [-1, 1, 'Foo', [128, 3, 2]];
-    const pt = readPt(fakeUltralyticsCheckpoint(y, ['a', 'b', 'c'], [8, 16, 32], model.stateDict()));
-    expect(() => YoloModel.fromCheckpoint(pt)).toThrow(/unknown module 'Foo' in yaml backbone\[3\]/);
+    const e = catchAppError(() => readPt(fakeUltralyticsCheckpoint(y, ['a', 'b', 'c'], [8, 16, 32], model.stateDict()), 'custom.pt'));
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.message).toMatch(/^custom\.pt: unknown module 'Foo' in yaml backbone\[3\]; boxtune builds Conv, /);
   });
 
   it('says which weights do not fit the yaml', () => {

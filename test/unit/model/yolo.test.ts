@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGradients } from '../../../src/main/model/gradients';
 import { YoloModel } from '../../../src/main/model/yolo';
-import { maxAbsDiff, randomImages, tinyYolo11Yaml, tinyYolov8Yaml, useModelTestBackend } from '../../helpers/model-fixtures';
+import { maxAbsDiff, randomImages, smoothYolo11Yaml, tinyYolo11Yaml, tinyYolov8Yaml, useModelTestBackend } from '../../helpers/model-fixtures';
 
 /** DFL + dist2bbox written out longhand, to check decode() independently. raw: per level [H, W, no] for batch 0. */
 function decodeReference(raw: Float32Array[], hw: [number, number][], stride: number[], nc: number, regMax = 16): number[][] {
@@ -224,6 +224,50 @@ describe('YoloModel', () => {
       expect(norm('model.9.m.0.attn.qkv.conv.weight')).toBeGreaterThan(0);
       expect(norm('model.22.cv3.0.0.0.conv.weight')).toBeGreaterThan(0);
       tf.dispose([x, value, grads]);
+    } finally {
+      m.dispose();
+      await tf.setBackend(before);
+    }
+  });
+
+  it('has gradients that match central finite differences (smooth network, cpu backend)', async () => {
+    const before = tf.getBackend();
+    await registerGradients();
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    // No SPPF: max pooling has kinks that finite differences cannot see through.
+    const m = YoloModel.fromYaml(smoothYolo11Yaml(3), 3, [], { seed: 12 });
+    try {
+      const x = randomImages(2, 64, 64, 3);
+      const loss = () => tf.tidy(() => tf.addN(m.forward(x, { training: true }).map((r) => tf.mean(tf.square(r)))) as tf.Scalar);
+      for (const name of ['model.0.bn.weight', 'model.0.conv.weight', 'model.8.m.0.attn.qkv.conv.weight', 'model.21.cv3.0.0.0.conv.weight']) {
+        const p = m.params().find((q) => q.name === name)!;
+        const { value, grads } = tf.variableGrads(loss, [p.variable]);
+        const g = grads[p.variable.name]!.dataSync();
+        tf.dispose([value, grads]);
+        let index = 0;
+        for (let i = 1; i < g.length; i++) if (Math.abs(g[i]!) > Math.abs(g[index]!)) index = i;
+        const flat = p.variable.dataSync().slice() as Float32Array;
+        const set = (v: Float32Array) => {
+          const t = tf.tensor(v, p.variable.shape);
+          p.variable.assign(t);
+          t.dispose();
+        };
+        const at = (delta: number) => {
+          const v = flat.slice();
+          v[index] = v[index]! + delta;
+          set(v);
+          const l = loss();
+          const value = l.dataSync()[0]!;
+          l.dispose();
+          return value;
+        };
+        const h = 1e-3;
+        const numeric = (at(h) - at(-h)) / (2 * h);
+        set(flat);
+        expect(Math.abs(numeric - g[index]!), `${name}[${index}]: numeric ${numeric} vs tape ${g[index]}`).toBeLessThan(0.03 * Math.abs(g[index]!) + 1e-3);
+      }
+      x.dispose();
     } finally {
       m.dispose();
       await tf.setBackend(before);

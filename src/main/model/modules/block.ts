@@ -54,7 +54,8 @@ export class C2f implements Block {
   /** [B, H, W, c1] -> [B, H, W, c2] */
   forward(x: tf.Tensor4D, ctx: ForwardCtx): tf.Tensor4D {
     return tf.tidy(() => {
-      const y = tf.split(this.cv1.forward(x, ctx), 2, 3) as tf.Tensor4D[]; // 2 x [B, H, W, c]
+      // A copy: tfjs records split's own output array on the gradient tape, so it must not grow.
+      const y = [...(tf.split(this.cv1.forward(x, ctx), 2, 3) as tf.Tensor4D[])]; // 2 x [B, H, W, c]
       for (const m of this.m) y.push(m.forward(y[y.length - 1]!, ctx));
       return this.cv2.forward(tf.concat(y, 3), ctx); // [B, H, W, (2 + n) c] -> [B, H, W, c2]
     });

@@ -77,6 +77,13 @@ export class StateStore {
     readonly shapesOnly = false,
   ) {}
 
+  /**
+   * Values to create entries with instead of drawing them (torch layout, by name), so a model
+   * built to hold a checkpoint's weights converts each tensor once. Entries whose shape differs
+   * are drawn as usual (the caller reports the mismatch).
+   */
+  preset: Map<string, { shape: number[]; data: Float32Array }> | null = null;
+
   add(
     name: string,
     torchShape: number[],
@@ -93,6 +100,8 @@ export class StateStore {
     if (this.shapesOnly) {
       variable = null as unknown as tf.Variable; // never read: shapes-only stores are not run
     } else {
+      const pre = this.preset?.get(name);
+      if (pre && pre.shape.join(',') === torchShape.join(',')) torchValues = pre.data;
       const t = tf.tidy(() => torchToTf(torchValues, spec));
       variable = tf.variable(t, role === 'param');
       t.dispose();
@@ -245,7 +254,7 @@ export class BatchNorm2d {
       });
     }
     return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]); // [c], biased variance (normalisation uses it)
+      const { mean, variance } = channelMoments(x); // [c], biased variance (normalisation uses it)
       const scale = tf.mul(this.weight.variable, tf.rsqrt(tf.add(variance, this.eps)));
       const shift = tf.sub(this.bias.variable, tf.mul(mean, scale));
       this.updateRunningStats(mean as tf.Tensor1D, variance as tf.Tensor1D, x.size / this.c);
@@ -299,18 +308,46 @@ export class DerivedCache<T extends tf.Tensor[]> {
   }
 }
 
+/**
+ * Per-channel mean and biased variance of [B, H, W, C], reduced in two stages (over W, then over
+ * B*H) so float32 sums stay accurate on backends that add sequentially (wasm): one 51200-element
+ * sum drifts ~1e-3 in the head's outputs, two short ones match PyTorch's pairwise sums to ~1e-4.
+ */
+export function channelMoments(x: tf.Tensor4D): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const [b, h, w, c] = x.shape;
+    const r = tf.reshape(x, [b * h, w, c]);
+    const mean = tf.mean(tf.mean(r, 1), 0) as tf.Tensor1D;
+    // square(sub) rather than squaredDifference: tfjs' squaredDifference gradient ignores broadcasting
+    const variance = tf.mean(tf.mean(tf.square(tf.sub(r, mean)), 1), 0) as tf.Tensor1D;
+    return { mean, variance };
+  });
+}
+
 /** SiLU(x) = x * sigmoid(x). */
 export function silu(x: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
 }
 
-/** torch.nn.MaxPool2d(k, stride=1, padding=k//2): padding never wins the max, as in torch. [B,H,W,C] -> same */
+/** torch.nn.MaxPool2d(k, stride=s, padding=p): padding never wins the max, as in torch. [B,H,W,C] -> [B,H',W',C] */
 export function maxPool2d(x: tf.Tensor4D, k: number, s: number, p: number): tf.Tensor4D {
   return tf.maxPool(x, k, s, p);
 }
 
-/** torch.nn.Upsample(scale_factor=s, mode='nearest'): src = floor(dst / s). [B,H,W,C] -> [B,sH,sW,C] */
+/**
+ * torch.nn.Upsample(scale_factor=s, mode='nearest'): src = floor(dst / s). [B,H,W,C] -> [B,sH,sW,C]
+ * The gradient is our own (each input cell gets the sum of its s x s copies): tfjs'
+ * ResizeNearestNeighborGrad gets integer-scale nearest upsampling wrong.
+ */
 export function upsampleNearest(x: tf.Tensor4D, scale: number): tf.Tensor4D {
-  const [, h, w] = x.shape;
-  return tf.image.resizeNearestNeighbor(x, [h * scale, w * scale], false, false);
+  const up = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const t = args[0] as tf.Tensor4D;
+    const [b, h, w, c] = t.shape;
+    return {
+      value: tf.image.resizeNearestNeighbor(t, [h * scale, w * scale], false, false),
+      gradFunc: (dy: tf.Tensor) =>
+        tf.tidy(() => tf.reshape(tf.sum(tf.reshape(dy, [b * h, scale, w, scale, c]), [1, 3]), [b, h, w, c])), // [B,sH,sW,C] -> [B,H,W,C]
+    };
+  });
+  return up(x) as tf.Tensor4D;
 }

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors';
+import { parseModel } from '../parse-model';
 import { isPyObject, PickleError, PyGlobal, toPlain, unpickle, type PyDict, type PyObject } from './pickle';
 import { readTorchZip, type TorchZip } from './zip';
 
@@ -365,6 +366,12 @@ function extractDetectionCheckpoint(root: unknown, label: string): PtCheckpoint 
   }
   if (typeof yaml !== 'object' || yaml === null || Array.isArray(yaml)) {
     throw new AppError('INVALID_INPUT', `${label}: the model carries no yaml dict, so its architecture is unknown`);
+  }
+  try {
+    parseModel(yaml); // an unknown or unsupported module fails here, naming the file
+  } catch (err) {
+    if (err instanceof AppError) throw new AppError(err.code, `${label}: ${err.message}`, err.details);
+    throw err;
   }
 
   const namesRaw = model.names;

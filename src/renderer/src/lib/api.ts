@@ -5,7 +5,7 @@
  */
 import { API_METHODS, type ApiArgs, type ApiEventMessage, type ApiEventName, type ApiEvents, type ApiMethod, type ApiValue } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
-import type { ImageRecord } from '../../../shared/types';
+import { TILE_EXT, type ImageRecord } from '../../../shared/types';
 import type { Transport } from './transport';
 import { createElectronTransport } from './transport-electron';
 import { createHttpTransport } from './transport-http';
@@ -58,8 +58,31 @@ export function onReconnect(cb: () => void): () => void {
  * file (image ids restart in every project).
  */
 export function imageUrl(image: Pick<ImageRecord, 'id' | 'hash'>): string {
+  return assetUrl(image, 'file');
+}
+
+/** URL of an image's WebP thumbnail (longest side 256), made by the server on first request. */
+export function thumbUrl(image: Pick<ImageRecord, 'id' | 'hash'>): string {
+  return assetUrl(image, 'thumb');
+}
+
+/** URL of the downscaled copy (longest side 2048) of an image whose `images.view` has a `preview`. */
+export function previewUrl(image: Pick<ImageRecord, 'id' | 'hash'>): string {
+  return assetUrl(image, 'preview');
+}
+
+/**
+ * URL of one DeepZoom tile of an image whose `images.view` has `tiles`: level 0..levels-1, column
+ * and row from the top-left (shared/deepzoom.ts has the level math).
+ */
+export function tileUrl(image: Pick<ImageRecord, 'id' | 'hash'>, level: number, col: number, row: number): string {
+  return assetUrl(image, `tiles/${level}/${col}_${row}.${TILE_EXT}`);
+}
+
+function assetUrl(image: Pick<ImageRecord, 'id' | 'hash'>, asset: string): string {
   const version = `v=${encodeURIComponent(image.hash.slice(0, 16))}`;
-  return shell === 'electron' ? `boxtune-image://${image.id}/?${version}` : `/api/images/${image.id}/file?${version}`;
+  if (shell === 'electron') return `boxtune-image://${image.id}/${asset === 'file' ? '' : asset}?${version}`;
+  return `/api/images/${image.id}/${asset}?${version}`;
 }
 
 /** The message to show for any thrown value. */

@@ -1,0 +1,114 @@
+/**
+ * @file Thumbnails for the image browser: WebP, longest side 256, EXIF-rotated the way the store's
+ * sizes are, cached per content hash (cache-files.ts). Made on demand when a cell asks for one, and
+ * in bulk by a background job (thumbnail-job.ts) after imports and when a project opens.
+ * sharp decodes on libuv's thread pool, so none of this blocks the JS thread.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { AppError } from '../../shared/errors';
+import type { ImageRecord } from '../../shared/types';
+import type { JobContext } from '../jobs/job-registry';
+import type { LabelStore } from '../store/label-store';
+import { forEachConcurrent } from '../util/pool';
+import { SingleFlight } from '../util/single-flight';
+import { cacheDir, exists, hashedFile, writeAtomically } from './cache-files';
+
+export const THUMB_SIDE = 256;
+export const THUMB_QUALITY = 70;
+export const THUMB_EXT = 'webp';
+/** Two at a time: sharp works off the JS thread, and a third would only queue on a 2-core box. */
+export const THUMB_CONCURRENCY = 2;
+
+/** What making derived files needs of a project: where it is (never its database). */
+export type ProjectFiles = Pick<LabelStore, 'root' | 'absolutePath'>;
+export type ImageSource = Pick<ImageRecord, 'path' | 'hash'>;
+
+export interface ThumbnailSummary {
+  /** Thumbnails made (distinct contents). */
+  images: number;
+  /** Files sharp could not decode: listed, not fatal. */
+  unreadable: { file: string; reason: string }[];
+}
+
+const making = new SingleFlight<string>();
+
+export function thumbnailPath(root: string, hash: string): string {
+  return hashedFile(root, 'thumbs', hash, THUMB_EXT);
+}
+
+/** The cached thumbnail of `image`, made first if missing; concurrent calls for one hash share the work. */
+export async function ensureThumbnail(files: ProjectFiles, image: ImageSource): Promise<string> {
+  const dest = thumbnailPath(files.root, image.hash);
+  if (await exists(dest)) return dest;
+  return making.run(dest, async () => {
+    if (await exists(dest)) return dest;
+    const source = files.absolutePath(image.path);
+    await writeAtomically(dest, (temp) => renderThumbnail(source, temp)).catch((err: unknown) => {
+      throw unreadable(image.path, err);
+    });
+    return dest;
+  });
+}
+
+function renderThumbnail(source: string, dest: string): Promise<unknown> {
+  // failOn 'none': a truncated file still gets the thumbnail of what decodes (it is only a preview).
+  return sharp(source, { limitInputPixels: false, failOn: 'none' })
+    .rotate()
+    .resize(THUMB_SIDE, THUMB_SIDE, { fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: THUMB_QUALITY })
+    .toFile(dest);
+}
+
+/** FILE_NOT_FOUND or FILE_UNREADABLE naming the file; details.reason is the bare cause (for job lists). */
+export function unreadable(relPath: string, err: unknown): AppError {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT' || /^Input file is missing/.test(String((err as Error).message))) {
+    return new AppError('FILE_NOT_FOUND', `${relPath}: file not found`, { reason: 'file not found' });
+  }
+  const reason = (err as Error).message ?? String(err);
+  return new AppError('FILE_UNREADABLE', `${relPath}: ${reason}`, { reason });
+}
+
+/**
+ * One image per distinct content hash whose thumbnail is not in the cache. Cheap at 100k images:
+ * one indexed query and a listing of the 256 cache folders, no per-file stat.
+ */
+export async function missingThumbnails(store: Pick<LabelStore, 'root' | 'db'>): Promise<ImageSource[]> {
+  const rows = store.db.prepare('SELECT hash, path FROM images GROUP BY hash').all() as ImageSource[];
+  if (rows.length === 0) return [];
+  const cached = await cachedThumbnailHashes(store.root);
+  return rows.filter((r) => !cached.has(r.hash));
+}
+
+async function cachedThumbnailHashes(root: string): Promise<Set<string>> {
+  const dir = cacheDir(root, 'thumbs');
+  const buckets = await fs.readdir(dir).catch(() => [] as string[]);
+  const names = await Promise.all(buckets.map((b) => fs.readdir(path.join(dir, b)).catch(() => [] as string[])));
+  const suffix = `.${THUMB_EXT}`;
+  return new Set(names.flat().filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, -suffix.length)));
+}
+
+/** The background job's body: makes each thumbnail, THUMB_CONCURRENCY at a time, until cancelled. */
+export async function makeThumbnails(files: ProjectFiles, sources: readonly ImageSource[], ctx: JobContext): Promise<ThumbnailSummary> {
+  const phase = 'making thumbnails';
+  const failed: ThumbnailSummary['unreadable'] = [];
+  let done = 0;
+  ctx.progress(phase, 0, sources.length);
+  await forEachConcurrent(
+    sources,
+    THUMB_CONCURRENCY,
+    async (source) => {
+      try {
+        await ensureThumbnail(files, source);
+      } catch (err) {
+        const reason = (err as AppError).details as { reason?: string } | undefined;
+        failed.push({ file: source.path, reason: reason?.reason ?? (err as Error).message });
+      }
+      ctx.progress(phase, ++done, sources.length);
+    },
+    ctx.signal,
+  );
+  if (ctx.signal.aborted) throw new AppError('JOB_CANCELLED', `thumbnails cancelled after ${done} of ${sources.length}`);
+  return { images: done - failed.length, unreadable: failed };
+}
