@@ -100,7 +100,7 @@ describe('image browser', () => {
     expect(val).toBeLessThan(all);
     await expect.poll(() => totalText(page).textContent()).toBe(`${val} of 60 images`);
     await expect.poll(() => cells(page).count()).toBe(val);
-    expect(new Set(await page.getByTestId('cell-split').allTextContents())).toEqual(new Set(['val']));
+    expect(new Set(await cells(page).getByTestId('cell-split').allTextContents())).toEqual(new Set(['val']));
 
     // Class (with the split still set).
     const classes = await call<{ id: number; name: string }[]>(page, 'classes.list', {});
@@ -116,7 +116,7 @@ describe('image browser', () => {
     await page.getByTestId('filter-status').selectOption('reviewed');
     await expect.poll(() => totalText(page).textContent()).toBe('2 of 60 images');
     expect((await cells(page).evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-image-id'))))).sort()).toEqual(firstIds.slice(0, 2).sort());
-    expect(await page.locator('[data-testid=image-cell] [data-testid=cell-status]').first().getAttribute('class')).toContain('reviewed');
+    expect(await cells(page).getByTestId('cell-status').first().getAttribute('class')).toContain('reviewed');
     await page.getByTestId('filter-status').selectOption('');
 
     // File-name search (debounced): "_001" matches shapes_0010 .. shapes_0019.
@@ -124,7 +124,7 @@ describe('image browser', () => {
     const searched = await totalOf(page, { search: '_001' });
     expect(searched).toBe(10);
     await expect.poll(() => totalText(page).textContent()).toBe('10 of 60 images');
-    const names = await page.getByTestId('cell-name').allTextContents();
+    const names = await cells(page).getByTestId('cell-name').allTextContents();
     expect(names.every((n) => n.includes('_001'))).toBe(true);
     await page.mouse.move(0, 0);
     await page.screenshot({ path: shot('filtered') });

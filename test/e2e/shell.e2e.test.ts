@@ -38,7 +38,7 @@ function coco8Names(): string[] {
 }
 
 async function rowNames(page: Page): Promise<string[]> {
-  const paths = await page.locator('[data-testid=cell-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-path') ?? ''));
+  const paths = await page.locator('[data-testid=image-cell][data-image-id] [data-testid=cell-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-path') ?? ''));
   return paths.map((p) => p.split('/').at(-1) ?? p).sort();
 }
 

@@ -13,7 +13,7 @@ import { readPtFile } from '../../src/main/model/pt/pt-reader';
 import { YoloModel } from '../../src/main/model/yolo';
 import { maxAbsDiff, useModelTestBackend } from '../helpers/model-fixtures';
 
-const SHARED = path.resolve(__dirname, '../../../shared');
+const SHARED = path.resolve(import.meta.dirname, '../../../shared');
 const GOLDEN = path.join(SHARED, 'golden/yolo11n-coco');
 
 interface GoldenJson {

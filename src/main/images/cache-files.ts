@@ -14,8 +14,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
+import type { ImageRecord } from '../../shared/types';
+import type { LabelStore } from '../store/label-store';
 
 export const CACHE_DIR = path.join('.boxtune', 'cache');
+
+/** What making derived files needs of a project: where it is (never its database). */
+export type ProjectFiles = Pick<LabelStore, 'root' | 'absolutePath'>;
+export type ImageSource = Pick<ImageRecord, 'path' | 'hash'>;
 
 /** The hashes the store keeps are hex digests; anything else never becomes part of a path. */
 const HASH = /^[0-9a-f]{16,128}$/;
@@ -72,4 +78,13 @@ export async function writeAtomically(dest: string, write: (tempPath: string) =>
     await fs.rm(temp, { force: true, recursive: true });
     throw err;
   }
+}
+
+/** FILE_NOT_FOUND or FILE_UNREADABLE naming the file; details.reason is the bare cause (for job lists). */
+export function unreadable(relPath: string, err: unknown): AppError {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT' || /^Input file is missing/.test(String((err as Error).message))) {
+    return new AppError('FILE_NOT_FOUND', `${relPath}: file not found`, { reason: 'file not found' });
+  }
+  const reason = (err as Error).message ?? String(err);
+  return new AppError('FILE_UNREADABLE', `${relPath}: ${reason}`, { reason });
 }

@@ -11,8 +11,7 @@ import { AppError } from '../../shared/errors';
 import { dzHasTile, dzMaxLevel } from '../../shared/deepzoom';
 import { TILE_EXT, type ImageRecord, type ImageView } from '../../shared/types';
 import { SingleFlight } from '../util/single-flight';
-import { exists, hashedFile, tempSibling, tilesDir, writeAtomically } from './cache-files';
-import { unreadable, type ImageSource, type ProjectFiles } from './thumbnails';
+import { exists, hashedFile, tempSibling, tilesDir, unreadable, writeAtomically, type ImageSource, type ProjectFiles } from './cache-files';
 
 /** Images whose longest side is over this get a preview of exactly this longest side. */
 export const PREVIEW_SIDE = 2048;
@@ -46,15 +45,18 @@ export function previewSize(image: SizedImage): { width: number; height: number 
   };
 }
 
+export function hasPyramid(image: SizedImage): boolean {
+  return Math.max(image.width, image.height) > PYRAMID_MIN_SIDE;
+}
+
 /** How the canvas shows `image`; computed from the stored size alone (no file is read or made). */
 export function imageView(image: Pick<ImageRecord, 'id' | 'width' | 'height'>): ImageView {
-  const pyramid = Math.max(image.width, image.height) > PYRAMID_MIN_SIDE;
   return {
     id: image.id,
     width: image.width,
     height: image.height,
     preview: previewSize(image),
-    tiles: pyramid ? { tileSize: TILE_SIZE, levels: dzMaxLevel(image.width, image.height) + 1 } : null,
+    tiles: hasPyramid(image) ? { tileSize: TILE_SIZE, levels: dzMaxLevel(image.width, image.height) + 1 } : null,
   };
 }
 
@@ -98,7 +100,7 @@ export async function ensureTile(
   image: ImageSource & SizedImage,
   tile: { level: number; col: number; row: number },
 ): Promise<string> {
-  if (imageView({ id: 0, ...image }).tiles === null) {
+  if (!hasPyramid(image)) {
     throw new AppError('NOT_FOUND', `${image.path} is ${image.width}x${image.height}: small enough to need no tiles`);
   }
   if (!dzHasTile(image.width, image.height, TILE_SIZE, tile.level, tile.col, tile.row)) {

@@ -8,22 +8,19 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../../shared/errors';
-import type { ImageRecord } from '../../shared/types';
 import type { JobContext } from '../jobs/job-registry';
 import type { LabelStore } from '../store/label-store';
 import { forEachConcurrent } from '../util/pool';
 import { SingleFlight } from '../util/single-flight';
-import { cacheDir, exists, hashedFile, writeAtomically } from './cache-files';
+import { cacheDir, exists, hashedFile, unreadable, writeAtomically, type ImageSource, type ProjectFiles } from './cache-files';
 
 export const THUMB_SIDE = 256;
 export const THUMB_QUALITY = 70;
 export const THUMB_EXT = 'webp';
 /** Two at a time: sharp works off the JS thread, and a third would only queue on a 2-core box. */
 export const THUMB_CONCURRENCY = 2;
-
-/** What making derived files needs of a project: where it is (never its database). */
-export type ProjectFiles = Pick<LabelStore, 'root' | 'absolutePath'>;
-export type ImageSource = Pick<ImageRecord, 'path' | 'hash'>;
+/** Rows per synchronous read while looking for missing thumbnails (a few ms each). */
+const SCAN_BATCH = 5000;
 
 export interface ThumbnailSummary {
   /** Thumbnails made (distinct contents). */
@@ -61,24 +58,27 @@ function renderThumbnail(source: string, dest: string): Promise<unknown> {
     .toFile(dest);
 }
 
-/** FILE_NOT_FOUND or FILE_UNREADABLE naming the file; details.reason is the bare cause (for job lists). */
-export function unreadable(relPath: string, err: unknown): AppError {
-  if ((err as NodeJS.ErrnoException).code === 'ENOENT' || /^Input file is missing/.test(String((err as Error).message))) {
-    return new AppError('FILE_NOT_FOUND', `${relPath}: file not found`, { reason: 'file not found' });
-  }
-  const reason = (err as Error).message ?? String(err);
-  return new AppError('FILE_UNREADABLE', `${relPath}: ${reason}`, { reason });
-}
-
 /**
- * One image per distinct content hash whose thumbnail is not in the cache. Cheap at 100k images:
- * one indexed query and a listing of the 256 cache folders, no per-file stat.
+ * One image per distinct content hash whose thumbnail is not in the cache, in id order (the
+ * browser's, so the first screens are made first). Cheap at 100k images: a listing of the 256 cache
+ * folders and a scan of the images by id in batches, yielding to the event loop between them.
  */
 export async function missingThumbnails(store: Pick<LabelStore, 'root' | 'db'>): Promise<ImageSource[]> {
-  const rows = store.db.prepare('SELECT hash, path FROM images GROUP BY hash').all() as ImageSource[];
-  if (rows.length === 0) return [];
   const cached = await cachedThumbnailHashes(store.root);
-  return rows.filter((r) => !cached.has(r.hash));
+  const batch = store.db.prepare('SELECT id, hash, path FROM images WHERE id > ? ORDER BY id LIMIT ?').raw();
+  const seen = new Set<string>();
+  const missing: ImageSource[] = [];
+  for (let after = 0; ; ) {
+    const rows = batch.all(after, SCAN_BATCH) as [number, string, string][];
+    for (const [, hash, rel] of rows) {
+      if (seen.has(hash)) continue;
+      seen.add(hash);
+      if (!cached.has(hash)) missing.push({ hash, path: rel });
+    }
+    if (rows.length < SCAN_BATCH) return missing;
+    after = rows[rows.length - 1]![0];
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 async function cachedThumbnailHashes(root: string): Promise<Set<string>> {

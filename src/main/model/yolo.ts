@@ -301,6 +301,11 @@ export class YoloModel {
     return classBiasPrior(nc, stride);
   }
 
+  /** Frees the eval-mode folded weights (rebuilt on the next eval forward), e.g. before training. */
+  releaseCaches(): void {
+    for (const c of this.store.caches) c.dispose();
+  }
+
   /** Frees every Variable. The model is unusable afterwards. */
   dispose(): void {
     this.store.dispose();

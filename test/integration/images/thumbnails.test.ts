@@ -11,6 +11,7 @@ import { BoxtuneService } from '../../../src/main/app/service';
 import { JobRegistry, type JobContext } from '../../../src/main/jobs/job-registry';
 import { ThumbnailJobs } from '../../../src/main/images/thumbnail-job';
 import { ensureThumbnail, makeThumbnails, missingThumbnails, thumbnailPath } from '../../../src/main/images/thumbnails';
+import { LabelStore } from '../../../src/main/store/label-store';
 import type { JobInfo } from '../../../src/shared/types';
 import { projectWithImages } from '../../helpers/image-project';
 import { tmpDir } from '../../helpers/tmp';
@@ -113,6 +114,28 @@ describe('the thumbnail job', () => {
     expect(reports[0]).toEqual([0, 3]);
     expect(reports.at(-1)).toEqual([3, 3]);
     expect((await missingThumbnails(store)).map((m) => m.path)).toEqual(['bad.jpg']);
+  });
+
+  it('scans a large project in batches, one source per hash, in id order', async () => {
+    const root = path.join(tmpDir(), 'big');
+    const store = LabelStore.create(root);
+    stores.push(store);
+    // 12,000 rows over 3,000 contents (no files needed: the scan reads the store and the cache folders).
+    const hash = (i: number): string => (i % 3000).toString(16).padStart(40, '0');
+    store.applyImport({
+      classes: [],
+      images: Array.from({ length: 12_000 }, (_, i) => ({ path: `im/${i}.jpg`, hash: hash(i), width: 10, height: 10, split: 'train' as const, labeled: false, boxes: [] })),
+    });
+    const cachedOne = thumbnailPath(root, hash(1));
+    fs.mkdirSync(path.dirname(cachedOne), { recursive: true });
+    fs.writeFileSync(cachedOne, 'x');
+    const missing = await missingThumbnails(store);
+    expect(missing).toHaveLength(2999);
+    expect(missing.slice(0, 2)).toEqual([
+      { hash: hash(0), path: 'im/0.jpg' },
+      { hash: hash(2), path: 'im/2.jpg' },
+    ]);
+    expect(missing.at(-1)).toEqual({ hash: hash(2999), path: 'im/2999.jpg' });
   });
 
   it('stops handing out work when cancelled', async () => {

@@ -17,16 +17,22 @@
  * 1. targets (batch_idx, cls, normalised xywh) -> per image, padded to the most boxes any image has,
  *    scaled to pixels of the input (h, w = first level's size * first stride), xyxy; mask_gt marks
  *    real rows (x1 + y1 + x2 + y2 > 0).
- * 2. bbox_decode: softmax over the reg_max bins, expectation with arange(reg_max), dist2bbox around
- *    the anchor centres (grid units, cell + 0.5) -> xyxy in grid units.
- * 3. TaskAlignedAssigner(topk 10, alpha 0.5, beta 6) on detached predictions (sigmoid scores,
- *    boxes * stride, anchors * stride): plain TypeScript (assigner.ts), its outputs are constants.
- * 4. cls: BCE-with-logits against the soft targets, summed, / max(sum(target_scores), 1).
- *    box: sum((1 - CIoU(pred, target)) * weight) / tss over foreground anchors, grid units, with
- *    weight = the anchor's target score. dfl: targets bbox2dist clamped to [0, reg_max - 1 - 0.01],
- *    cross-entropy on the two neighbouring bins weighted by distance, mean over the 4 sides,
- *    * weight, summed, / tss.
+ * 2. TaskAlignedAssigner(topk 10, alpha 0.5, beta 6) on detached predictions (sigmoid scores,
+ *    decoded boxes * stride, anchors * stride), in plain TypeScript (assigner.ts); it reads the
+ *    levels' values once (dataSync) and decodes only the anchors inside some box. Its outputs are
+ *    constants for the rest.
+ * 3. cls: BCE-with-logits of all class logits against the soft targets (oneHot(label) * score on
+ *    foreground anchors, 0 elsewhere), summed, / tss = max(sum(target_scores), 1).
+ * 4. box and DFL on the foreground anchors only (their rows gathered from each level, the gradient
+ *    scattered back): bbox_decode (softmax over the reg_max bins, expectation with arange(reg_max),
+ *    dist2bbox around the anchor centre; grid units), box = sum((1 - CIoU(pred, target / stride))
+ *    * weight) / tss with weight = the anchor's target score; dfl = targets bbox2dist clamped to
+ *    [0, reg_max - 1 - 0.01], cross-entropy on the two neighbouring bins weighted by distance, mean
+ *    over the 4 sides, * weight, summed, / tss.
  * 5. items = [box * 7.5, cls * 0.5, dfl * 1.5]; total = sum(items) * batch size.
+ *
+ * Nothing runs on the full [B, N, no] outputs but the class BCE (and, on 'device', the slice of the
+ * class channels), which is what makes this cheap on tfjs' cpu and wasm backends.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { TaskAlignedAssigner, type AssignerResult } from './assigner';
@@ -67,10 +73,10 @@ export interface DetectionLossOptions {
   talTopk?: number;
   /**
    * Where the class loss (BCE over B x N x nc logits, the only work on the full outputs) runs:
-   * 'device' as tfjs ops; 'js' in TypeScript on the values the assigner reads anyway, with the
-   * gradient uploaded as one tensor per level (on tfjs' cpu and wasm backends the device path's
-   * broadcasts and strided access are several times slower). Default 'auto': 'js' on cpu and wasm,
-   * 'device' elsewhere (tfjs-node, GPU).
+   * 'device' as tfjs ops (the class channels sliced out of each level); 'js' in TypeScript on the
+   * values the assigner reads anyway, with the gradient uploaded as one tensor per level (on tfjs'
+   * cpu backend the strided slice and its gradient cost far more than the loss itself). Default
+   * 'auto': 'js' on cpu and wasm, 'device' elsewhere (tfjs-node, GPU).
    */
   clsLossOn?: 'auto' | 'device' | 'js';
 }
@@ -164,20 +170,15 @@ function gatherRows(x: tf.Tensor2D, idx: tf.Tensor1D): tf.Tensor2D {
 }
 
 /**
- * BCEWithLogits(reduction='none') * mask: (max(x, 0) - x*y + log(1 + exp(-|x|))) * mask, with the
- * gradient (sigmoid(x) - y) * mask through x only (y and mask are constants; mask broadcasts).
- * [R, C], [R, C], [1, C] -> [R, C]
+ * BCEWithLogits(reduction='none'): max(x, 0) - x*y + log(1 + exp(-|x|)), with the gradient
+ * (sigmoid(x) - y) through x only (y is a constant target). [...], [...] -> [...]
  */
-export function bceWithLogits(x: tf.Tensor, y: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+export function bceWithLogits(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
   const f = customGrad1((t, save) => {
-    save(mask ? [t, y, mask] : [t, y]);
-    const loss = tf.add(tf.sub(tf.relu(t), tf.mul(t, y)), tf.log1p(tf.exp(tf.neg(tf.abs(t)))));
+    save([t, y]);
     return {
-      value: mask ? tf.mul(loss, mask) : loss,
-      gradFunc: (dy, saved) => {
-        const g = tf.mul(dy, tf.sub(tf.sigmoid(saved[0]!), saved[1]!));
-        return saved[2] ? tf.mul(g, saved[2]) : g;
-      },
+      value: tf.add(tf.sub(tf.relu(t), tf.mul(t, y)), tf.log1p(tf.exp(tf.neg(tf.abs(t))))),
+      gradFunc: (dy, saved) => tf.mul(dy, tf.sub(tf.sigmoid(saved[0]!), saved[1]!)),
     };
   });
   return f(x);
@@ -274,10 +275,8 @@ export class V8DetectionLoss {
    * The loss of raw per-level head outputs against a batch's targets. preds: NHWC
    * [B, H_i, W_i, 4*reg_max + nc] per level (differentiable).
    *
-   * Work on the full outputs is one elementwise BCE pass per level; everything else (decoding,
-   * CIoU, DFL) runs on the rows of foreground anchors only, gathered from each level (scattered
-   * back by the gradient). The assigner reads the levels' values (dataSync) and decodes the few
-   * anchors it needs in TypeScript, so nothing is sliced out of the big tensors.
+   * Call it inside tf.variableGrads / tf.grads for gradients; the assignment (and `last`) is
+   * recomputed on every call.
    */
   compute(preds: readonly tf.Tensor4D[], batch: DetectionTargets, opts: ComputeOptions = {}): DetectionLossResult {
     const { imgsz } = opts;
@@ -375,20 +374,18 @@ export class V8DetectionLoss {
         const n = levelSize[l]!;
         const fgOf = (row: number): number => Math.floor(row / n) * N + levelStart[l]! + (row % n); // b * N + a of a level row
         if (!onDevice) return this.clsLossJs(p, levelData(l), rows, fgOf, assign);
-        // all channels, the box-distribution ones masked out; the target scattered from the fg rows
+        // the class channels of the level; the target scattered from the fg rows
         const idx: number[] = [];
         const upd: number[] = [];
         for (let row = 0; row < rows; row++) {
           const i = fgOf(row);
           if (!assign.fgMask[i]) continue;
-          idx.push(row, R + assign.targetLabels[i]!);
+          idx.push(row, assign.targetLabels[i]!);
           upd.push(assign.targetScore[i]!);
         }
-        const target = idx.length
-          ? tf.scatterND(tf.tensor2d(idx, [upd.length, 2], 'int32'), tf.tensor1d(upd), [rows, no])
-          : tf.zeros([rows, no]); // [rows, no]
-        const mask = tf.tensor2d(Float32Array.from({ length: no }, (_, c) => (c < R ? 0 : 1)), [1, no]); // [1, no]
-        return tf.sum(tf.sum(bceWithLogits(tf.reshape(p, [rows, no]), target, mask), 1));
+        const target = idx.length ? tf.scatterND(tf.tensor2d(idx, [upd.length, 2], 'int32'), tf.tensor1d(upd), [rows, nc]) : tf.zeros([rows, nc]); // [rows, nc]
+        const logits = tf.slice(tf.reshape(p, [rows, no]), [0, R], [rows, nc]); // [rows, nc]
+        return tf.sum(tf.sum(bceWithLogits(logits, target), 1));
       });
       const lossCls = tf.div(tf.addN(clsSums), tss);
 
