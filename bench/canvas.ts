@@ -371,7 +371,7 @@ async function measurePan(page: Page): Promise<Recording> {
     }
     await page.mouse.up({ button: 'middle' });
   }
-  return stopRecording(page, /boxes|css/);
+  return stopRecording(page, /boxes/);
 }
 
 /** Wheel zoom in and out around points spread over the canvas. */

@@ -42,6 +42,11 @@ export class YoloModel {
   readonly stride: number[];
   /** Train mode (see train()/eval()); forward() uses it unless told otherwise. */
   training = false;
+  /**
+   * Leading modules (model.0 .. model.{n-1}) that are frozen: their BatchNorms stay in eval mode
+   * even in train mode, as Ultralytics keeps frozen layers' BN in eval.
+   */
+  frozenLayers = 0;
   /** Which layer's output each later layer needs last, for freeing intermediates early. */
   private readonly lastUse: number[];
 
@@ -158,6 +163,7 @@ export class YoloModel {
    */
   forward(x: tf.Tensor4D, opts: ForwardOptions = {}): tf.Tensor4D[] {
     const ctx: ForwardCtx = { training: opts.training ?? this.training };
+    const frozenCtx: ForwardCtx = { training: false };
     const [, h, w, c] = x.shape;
     const smax = Math.max(...this.stride);
     if (c !== this.parsed.ch) throw new AppError('INVALID_INPUT', `model input must have ${this.parsed.ch} channels (NHWC), got shape [${x.shape.join(', ')}]`);
@@ -166,8 +172,9 @@ export class YoloModel {
       const outs: (tf.Tensor4D | null)[] = [];
       for (const layer of this.layers) {
         const inputs = layer.spec.from.map((j) => (j === -1 ? x : outs[j]!));
-        if (layer.detect) return layer.detect.forward(inputs, ctx);
-        outs.push(runLayer(layer, inputs, ctx));
+        const layerCtx = layer.spec.i < this.frozenLayers ? frozenCtx : ctx;
+        if (layer.detect) return layer.detect.forward(inputs, layerCtx);
+        outs.push(runLayer(layer, inputs, layerCtx));
         // Free intermediates no later layer reads (kept alive for gradients by the tape when one records).
         for (const j of layer.spec.from) {
           if (j >= 0 && this.lastUse[j] === layer.spec.i) {

@@ -130,8 +130,6 @@ const THICK_LIMIT = 400;
 const HALO_COLOR = pixelColor('#000000', 0.45);
 const DEFAULT_PIXEL = pixelColor('#d9dce0');
 const FIT_MARGIN = 24;
-/** Stage margin while panning (CSS pixels on each side): a pan this far is compositing only. */
-const PAN_MARGIN = 320;
 
 type Gesture =
   | { kind: 'pan'; from: Point; view: View }
@@ -153,19 +151,7 @@ export class AnnotationCanvas {
   #imageData: ImageData | null = null;
   /** Pixel words of the class colours (box-raster.ts). */
   #pixelColors = new Map<number, number>();
-  #uiWasEmpty = true;
-  /**
-   * While panning, the stage is larger than the view by this margin on every side and the layers
-   * follow the pointer with a CSS transform: a pan frame is then compositing only, and the layers
-   * are redrawn when the pan passes the margin or ends. 0 otherwise.
-   */
-  #margin = 0;
-  /** The view the layers were last drawn at, and the view and stage size they are drawn with. */
-  #drawnAt: View | null = null;
-  #dv: View = { scale: 1, x: 0, y: 0 };
-  #ds: Size = { width: 1, height: 1 };
-  #cssOffset = { x: 0, y: 0 };
-  #cssDirty = false;
+  #uiShown = true;
   readonly #resize: ResizeObserver;
   readonly #offs: (() => void)[] = [];
 
@@ -213,8 +199,6 @@ export class AnnotationCanvas {
     Konva.autoDrawEnabled = false;
     this.#size = { width: Math.max(1, container.clientWidth), height: Math.max(1, container.clientHeight) };
     this.#stage = new Konva.Stage({ container, width: this.#size.width, height: this.#size.height, listening: false });
-    // Its own compositing layer: a pan's CSS transform then moves pixels without repainting them.
-    this.#stage.content.style.willChange = 'transform';
     this.#tiles = new TileLoader(() => {
       this.#painter.tileArrived();
       this.#request('image');
@@ -316,7 +300,6 @@ export class AnnotationCanvas {
     if (!g || g.kind === 'click') return false;
     this.#gesture = null;
     this.#dragIds.clear();
-    if (g.kind === 'pan') this.#setMargin(0);
     this.#request('boxes', 'ui');
     this.#updateCursor();
     return g.kind !== 'pan';
@@ -405,39 +388,6 @@ export class AnnotationCanvas {
     this.#cb.view(view);
   }
 
-  /** A pan step: moves the drawn layers with CSS while the margin covers the move, else redraws. */
-  #panTo(view: View): void {
-    const pr = Konva.pixelRatio;
-    this.#exact = view;
-    this.#view = { scale: view.scale, x: Math.round(view.x * pr) / pr, y: Math.round(view.y * pr) / pr };
-    this.#fitted = false;
-    this.#cb.view(view);
-    const d = this.#drawnAt;
-    const dx = this.#view.x - (d?.x ?? 0);
-    const dy = this.#view.y - (d?.y ?? 0);
-    if (d && d.scale === view.scale && this.#margin > 0 && Math.abs(dx) < this.#margin - 1 && Math.abs(dy) < this.#margin - 1) {
-      this.#cssOffset = { x: dx, y: dy };
-      this.#cssDirty = true;
-      if (this.#raf === 0) this.#raf = requestAnimationFrame(this.#frame);
-      return;
-    }
-    this.#request('image', 'boxes', 'ui');
-  }
-
-  /** Grows (panning) or restores the stage around the view; the layers are redrawn at the new size. */
-  #setMargin(margin: number): void {
-    const m = Math.round(margin);
-    if (m === this.#margin) return;
-    this.#margin = m;
-    this.#stage.size(this.#stageSize());
-    this.#request('image', 'boxes', 'ui');
-    this.#uiWasEmpty = false;
-  }
-
-  #stageSize(): Size {
-    return { width: this.#size.width + 2 * this.#margin, height: this.#size.height + 2 * this.#margin };
-  }
-
   #select(ids: Iterable<number>): void {
     const next = new Set(ids);
     if (next.size === this.#selection.size && [...next].every((id) => this.#selection.has(id))) return;
@@ -472,7 +422,6 @@ export class AnnotationCanvas {
       e.preventDefault();
       this.#capture(e);
       this.#gesture = { kind: 'pan', from: s, view: this.#exact };
-      this.#setMargin(PAN_MARGIN);
       this.#setHover(null);
       this.#updateCursor();
       return;
@@ -545,7 +494,7 @@ export class AnnotationCanvas {
     this.#markInput(e);
     const image = this.#image;
     if (g.kind === 'pan') {
-      this.#panTo({ scale: g.view.scale, x: g.view.x + s.x - g.from.x, y: g.view.y + s.y - g.from.y });
+      this.#setView({ scale: g.view.scale, x: g.view.x + s.x - g.from.x, y: g.view.y + s.y - g.from.y }, false);
       return;
     }
     if (!image) return;
@@ -616,7 +565,6 @@ export class AnnotationCanvas {
         if (r.x !== g.origin.x || r.y !== g.origin.y || r.w !== g.origin.w || r.h !== g.origin.h) this.#cb.change([r]);
       }
     }
-    if (g.kind === 'pan') this.#setMargin(0);
     this.#dragIds.clear();
     this.#request('boxes', 'ui');
     this.#hoverPending = true;
@@ -659,7 +607,7 @@ export class AnnotationCanvas {
     const size = { width: Math.max(1, this.#container.clientWidth), height: Math.max(1, this.#container.clientHeight) };
     if (size.width === this.#size.width && size.height === this.#size.height) return;
     this.#size = size;
-    this.#stage.size(this.#stageSize());
+    this.#stage.size(size);
     if (this.#fitted) this.fit();
     this.#request('image', 'boxes', 'ui');
   }
@@ -738,26 +686,6 @@ export class AnnotationCanvas {
     if (this.#hoverPending) this.#updateHover();
     const drawn: string[] = [];
     const d = this.#dirty;
-    const m = this.#margin;
-    const redraw = d.image || d.boxes || d.ui;
-    if (redraw) {
-      this.#dv = { scale: this.#view.scale, x: this.#view.x + m, y: this.#view.y + m };
-      this.#ds = this.#stageSize();
-      this.#drawnAt = this.#view;
-      this.#cssOffset = { x: 0, y: 0 };
-      this.#cssDirty = true;
-    }
-    if (redraw && m > 0 && !(d.image && d.boxes)) {
-      // The layers must agree on the view they were drawn at: a redraw while panning redraws all.
-      d.image = d.boxes = d.ui = true;
-    }
-    if (this.#cssDirty) {
-      this.#cssDirty = false;
-      const x = this.#cssOffset.x - m;
-      const y = this.#cssOffset.y - m;
-      this.#stage.content.style.transform = x === 0 && y === 0 ? '' : `translate(${x}px, ${y}px)`;
-      if (!redraw) drawn.push('css');
-    }
     if (d.image) {
       this.#imageLayer.draw();
       drawn.push('image');
@@ -766,14 +694,18 @@ export class AnnotationCanvas {
       this.#boxLayer.draw();
       drawn.push('boxes');
     }
-    // An empty ui layer that stays empty (a pan with nothing selected) is not redrawn.
+    // An empty ui layer is hidden, not drawn: without a GPU every canvas on screen costs its
+    // pixels' copy in each frame's commit, changed or not (bench/canvas.ts).
     if (d.ui) {
-      const empty = this.#uiIsEmpty();
-      if (!(empty && this.#uiWasEmpty)) {
+      const show = !this.#uiIsEmpty();
+      if (show !== this.#uiShown) {
+        this.#uiShown = show;
+        this.#uiLayer.visible(show);
+      }
+      if (show) {
         this.#uiLayer.draw();
         drawn.push('ui');
       }
-      this.#uiWasEmpty = empty;
     }
     this.#dirty = { image: false, boxes: false, ui: false };
     const workMs = performance.now() - t0;
@@ -799,7 +731,7 @@ export class AnnotationCanvas {
   };
 
   #drawImage(ctx: CanvasRenderingContext2D): void {
-    if (this.#painter.draw(ctx, this.#dv, this.#ds, Konva.pixelRatio)) this.#imageDrawn = true;
+    if (this.#painter.draw(ctx, this.#view, this.#size, Konva.pixelRatio)) this.#imageDrawn = true;
   }
 
   #drawBoxes(ctx: CanvasRenderingContext2D): void {
@@ -807,15 +739,15 @@ export class AnnotationCanvas {
     if (!this.#image || !this.#showBoxes) return;
     const pr = Konva.pixelRatio;
     const raster = this.#raster;
-    if (raster.resize(this.#ds.width * pr, this.#ds.height * pr) || !this.#imageData) {
+    if (raster.resize(this.#size.width * pr, this.#size.height * pr) || !this.#imageData) {
       this.#imageData = new ImageData(new Uint8ClampedArray(raster.pixels.buffer), raster.width, raster.height);
     }
     raster.clear();
-    const { scale, x: tx, y: ty } = this.#dv;
+    const { scale, x: tx, y: ty } = this.#view;
     const k = scale * pr;
     const ox = tx * pr;
     const oy = ty * pr;
-    const vis = visibleImageRect(this.#dv, this.#ds);
+    const vis = visibleImageRect(this.#view, this.#size);
     const vx2 = vis.x + vis.w;
     const vy2 = vis.y + vis.h;
     const shown: BoxRecord[] = [];
@@ -869,7 +801,7 @@ export class AnnotationCanvas {
   #drawTag(ctx: CanvasRenderingContext2D, r: Rect, classId: number): void {
     const st = this.#styles.get(classId);
     if (!st) return;
-    const s = rectToScreen(this.#dv, r);
+    const s = rectToScreen(this.#view, r);
     if (s.w < 24) return;
     ctx.font = '11px system-ui, sans-serif';
     const text = st.name.length > 24 ? `${st.name.slice(0, 23)}…` : st.name;
@@ -900,7 +832,7 @@ export class AnnotationCanvas {
       const b = this.#byId.get(this.#hoverId);
       const r = this.#rectOf(this.#hoverId);
       if (b && r) {
-        const s = rectToScreen(this.#dv, r);
+        const s = rectToScreen(this.#view, r);
         const color = this.#styles.get(b.classId)?.color ?? '#d9dce0';
         ctx.fillStyle = withAlpha(color, 0.14);
         ctx.fillRect(s.x, s.y, s.w, s.h);
@@ -915,7 +847,7 @@ export class AnnotationCanvas {
       const b = this.#byId.get(id);
       const r = live.get(id) ?? this.#rectOf(id);
       if (!b || !r || (!this.#showBoxes && !live.has(id))) continue;
-      const s = rectToScreen(this.#dv, r);
+      const s = rectToScreen(this.#view, r);
       const color = this.#styles.get(b.classId)?.color ?? '#d9dce0';
       ctx.fillStyle = withAlpha(color, 0.2);
       ctx.fillRect(s.x, s.y, s.w, s.h);
@@ -942,12 +874,12 @@ export class AnnotationCanvas {
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = this.#nextColor;
     for (const ghost of this.#ghosts) {
-      const s = rectToScreen(this.#dv, ghost.rect);
+      const s = rectToScreen(this.#view, ghost.rect);
       ctx.strokeRect(s.x, s.y, s.w, s.h);
     }
     if (g?.kind === 'draw') {
       const r = { x: Math.min(g.start.x, g.end.x), y: Math.min(g.start.y, g.end.y), w: Math.abs(g.end.x - g.start.x), h: Math.abs(g.end.y - g.start.y) };
-      const s = rectToScreen(this.#dv, r);
+      const s = rectToScreen(this.#view, r);
       ctx.fillStyle = withAlpha(this.#nextColor, 0.12);
       ctx.fillRect(s.x, s.y, s.w, s.h);
       ctx.setLineDash([6, 4]);
@@ -961,13 +893,13 @@ export class AnnotationCanvas {
     // Crosshair guides across the whole canvas in draw mode.
     const p = this.#pointer;
     if (this.#mode === 'draw' && p && g?.kind !== 'pan' && g?.kind !== 'move' && g?.kind !== 'resize') {
-      const x = Math.round(p.x + this.#margin) + 0.5;
-      const y = Math.round(p.y + this.#margin) + 0.5;
+      const x = Math.round(p.x) + 0.5;
+      const y = Math.round(p.y) + 0.5;
       ctx.beginPath();
       ctx.moveTo(0, y);
-      ctx.lineTo(this.#ds.width, y);
+      ctx.lineTo(this.#size.width, y);
       ctx.moveTo(x, 0);
-      ctx.lineTo(x, this.#ds.height);
+      ctx.lineTo(x, this.#size.height);
       ctx.lineWidth = 3;
       ctx.strokeStyle = 'rgba(0, 0, 0, 0.35)';
       ctx.stroke();
@@ -982,7 +914,7 @@ export class AnnotationCanvas {
     const text = `${Math.round(r.w)} × ${Math.round(r.h)}`;
     ctx.font = '11px system-ui, sans-serif';
     const w = ctx.measureText(text).width + 8;
-    const y = s.y + s.h + 4 + 15 <= this.#ds.height ? s.y + s.h + 4 : s.y - 19;
+    const y = s.y + s.h + 4 + 15 <= this.#size.height ? s.y + s.h + 4 : s.y - 19;
     ctx.fillStyle = 'rgba(20, 22, 25, 0.85)';
     ctx.fillRect(s.x, y, w, 15);
     ctx.fillStyle = '#d9dce0';

@@ -1,0 +1,310 @@
+/**
+ * @file The fine-tuning loop, Ultralytics' BaseTrainer in TypeScript: warmup and schedule per
+ * iteration, gradient accumulation to the nominal batch (64), grad-norm clip 10, optimizer step,
+ * EMA; per epoch: validation with the EMA weights, results row, best/last checkpoints, early stop.
+ * A run killed at any point resumes from its last checkpoint (the end of its last whole epoch).
+ * Runs wherever tfjs is owned: the training worker, the CLI, tests.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { AppError } from '../../shared/errors';
+import { initBackend, type BackendChoice, type BackendName } from '../model/backend';
+import { loadModelFile, saveCheckpoint } from '../model/checkpoint';
+import { registerGradients } from '../model/gradients';
+import type { YoloModel } from '../model/yolo';
+import { LabelStore } from '../store/label-store';
+import type { TrainArgs } from './args';
+import { instancesPerClass, samplesFromStore, samplesFromYaml, type TrainData } from './data/dataset';
+import { BatchLoader } from './data/loader';
+import { ModelEma } from './ema';
+import { V8DetectionLoss } from './loss/detection-loss';
+import { clipGradNorm, GroupedOptimizer } from './optimizer';
+import { applyLearningRates, autoIterations, batchScaling, chooseOptimizer, warmupIterations, type OptimizerChoice } from './schedule';
+import { loadTrainState, saveTrainState, type EpochRow } from './train-state';
+import { validate } from './validator';
+
+export type { EpochRow } from './train-state';
+
+export interface BatchProgress {
+  type: 'batch';
+  epoch: number; // 1-based
+  epochs: number;
+  batch: number; // 1-based
+  batches: number;
+  /** Running means over the epoch: box, cls, dfl. */
+  losses: [number, number, number];
+  lr: [number, number, number];
+  imagesPerSec: number;
+  etaSec: number | null;
+  instances: number;
+}
+
+export type TrainEvent =
+  | { type: 'start'; runDir: string; backend: BackendChoice; optimizer: OptimizerChoice; trainImages: number; valImages: number; names: string[]; startEpoch: number; epochs: number }
+  | BatchProgress
+  | { type: 'validating'; epoch: number; done: number; total: number }
+  | { type: 'epoch'; row: EpochRow; best: boolean }
+  | { type: 'done'; runDir: string; best: string; last: string; rows: EpochRow[]; stoppedEarly: boolean; perClass: PerClassAp[] };
+
+export interface PerClassAp {
+  name: string;
+  images: number;
+  instances: number;
+  ap50: number;
+  ap50_95: number;
+}
+
+export interface TrainOptions {
+  onEvent?: (e: TrainEvent) => void;
+  signal?: AbortSignal;
+}
+
+const GRAD_CLIP = 10;
+
+/** Where a run writes: <project>/runs/<name>/ with weights/, results.csv, args.json. */
+export function runDirectory(args: TrainArgs): string {
+  const base = path.resolve(args.project ?? (isProjectDir(args.data) ? path.join(args.data, 'runs') : 'runs/train'));
+  if (args.name) return path.join(base, args.name);
+  for (let i = 1; ; i++) {
+    const dir = path.join(base, i === 1 ? 'train' : `train${i}`);
+    if (!fs.existsSync(dir)) return dir;
+  }
+}
+
+function isProjectDir(p: string): boolean {
+  return fs.existsSync(p) && fs.statSync(p).isDirectory() && LabelStore.isProject(p);
+}
+
+/** Train and val samples from a data.yaml or a project's splits (class order = the project's list). */
+function loadData(data: string): { train: TrainData; val: TrainData } {
+  if (isProjectDir(data)) {
+    const store = LabelStore.open(data);
+    try {
+      return { train: samplesFromStore(store, 'train'), val: samplesFromStore(store, 'val') };
+    } finally {
+      store.close();
+    }
+  }
+  return { train: samplesFromYaml(data, 'train'), val: samplesFromYaml(data, 'val') };
+}
+
+export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{ runDir: string; rows: EpochRow[] }> {
+  const emit = opts.onEvent ?? (() => {});
+  const backend = await initBackend(args.device === 'auto' ? undefined : (args.device as BackendName));
+  await registerGradients();
+
+  const runDir = args.resume && args.name === undefined && fs.existsSync(path.join(args.model, '..', '..', 'args.json'))
+    ? path.resolve(args.model, '..', '..')
+    : runDirectory(args);
+  const weightsDir = path.join(runDir, 'weights');
+  fs.mkdirSync(weightsDir, { recursive: true });
+
+  const { train: trainData, val: valData } = loadData(args.data);
+  if (trainData.samples.length === 0) throw new AppError('INVALID_INPUT', `no training images in ${args.data}`);
+  const names = trainData.names;
+  const nc = names.length;
+
+  // Model: the checkpoint's weights; a new class head when the class count differs (as Ultralytics).
+  const resumeState = args.resume ? loadTrainState(weightsDir) : null;
+  const { model } = loadModelFile(resumeState ? resumeState.modelFile : args.model);
+  if (model.nc !== nc) model.resetClassHead(nc, names, { seed: args.seed });
+  else model.names = [...names];
+  model.frozenLayers = args.freeze;
+  const evalModel = loadModelFile(resumeState ? resumeState.modelFile : args.model).model;
+  if (evalModel.nc !== nc) evalModel.resetClassHead(nc, names, { seed: args.seed });
+  evalModel.names = [...names];
+
+  const frozen = [...Array.from({ length: args.freeze }, (_, i) => `model.${i}.`), '.dfl'];
+  const trainable = model.params().filter((p) => !frozen.some((f) => p.name.includes(f)));
+  const trainableVars = trainable.map((p) => p.variable);
+  const nameOf = new Map(trainable.map((p) => [p.variable.name, p.name]));
+
+  const batch = Math.min(args.batch, trainData.samples.length);
+  const { weightDecay } = batchScaling(batch, args.weight_decay, args.nbs);
+  const choice = chooseOptimizer(args.optimizer, {
+    lr0: args.lr0,
+    momentum: args.momentum,
+    warmupBiasLr: args.warmup_bias_lr,
+    nc,
+    iterations: autoIterations(trainData.samples.length, batch, args.epochs, args.nbs),
+  });
+  const optimizer = new GroupedOptimizer(trainable, { name: choice.name, lr: choice.lr, momentum: choice.momentum, weightDecay });
+  const emaEntries = model.entries().filter((e) => e.dtype === 'float32' && e.role !== 'fixed').map((e) => ({ name: e.name, variable: e.variable }));
+  const ema = new ModelEma(emaEntries);
+  const loss = V8DetectionLoss.fromModel(model, { box: args.box, cls: args.cls, dfl: args.dfl });
+
+  let startEpoch = 0;
+  let bestFitness = -Infinity;
+  const rows: EpochRow[] = [];
+  if (resumeState) {
+    optimizer.setState(resumeState.optimizer);
+    ema.load(resumeState.ema, resumeState.emaUpdates);
+    startEpoch = resumeState.epoch + 1;
+    bestFitness = resumeState.bestFitness;
+    rows.push(...resumeState.rows);
+  }
+  if (startEpoch >= args.epochs) {
+    throw new AppError('CONFLICT', `this run already finished ${startEpoch} epochs; ask for more epochs to extend it (epochs=${startEpoch + 10})`);
+  }
+  fs.writeFileSync(path.join(runDir, 'args.json'), JSON.stringify({ ...args, effective: { optimizer: choice, weightDecay, batch, backend: backend.name } }, null, 2));
+
+  const hyp = {
+    hsv_h: args.hsv_h, hsv_s: args.hsv_s, hsv_v: args.hsv_v, degrees: args.degrees, translate: args.translate,
+    scale: args.scale, shear: args.shear, perspective: args.perspective, flipud: args.flipud, fliplr: args.fliplr,
+    mosaic: args.mosaic, mixup: args.mixup, close_mosaic: args.close_mosaic,
+  };
+  const trainLoader = new BatchLoader({ samples: trainData.samples, imgsz: args.imgsz, batchSize: batch, epochs: args.epochs, seed: args.seed, hyp, workers: args.workers, cache: args.cache });
+  const valLoader = new BatchLoader({ samples: valData.samples, imgsz: args.imgsz, batchSize: batch * 2, mode: 'val', rect: true, workers: args.workers, interpolation: 'linear' });
+  emit({ type: 'start', runDir, backend, optimizer: choice, trainImages: trainData.samples.length, valImages: valData.samples.length, names, startEpoch, epochs: args.epochs });
+
+  const nb = trainLoader.batchesPerEpoch;
+  const nw = warmupIterations(nb, args.warmup_epochs);
+  const sched = { epochs: args.epochs, lrf: args.lrf, cosLr: args.cos_lr };
+  const warm = { warmupBiasLr: choice.warmupBiasLr, warmupMomentum: args.warmup_momentum, momentum: choice.momentum, nbs: args.nbs, batch };
+  let lastOptStep = -1;
+  let accum: Map<string, tf.Tensor> | null = null;
+  let stoppedEarly = false;
+  let epochsWithoutImprovement = 0;
+  const started = performance.now();
+  let imagesDone = 0;
+  let lastPerClass: PerClassAp[] = [];
+
+  try {
+    for (let epoch = startEpoch; epoch < args.epochs; epoch++) {
+      if (opts.signal?.aborted) throw new AppError('JOB_CANCELLED', 'training stopped');
+      model.train();
+      const epochStart = performance.now();
+      const tloss: [number, number, number] = [0, 0, 0];
+      let i = 0;
+      for await (const b of trainLoader.epoch(epoch)) {
+        if (opts.signal?.aborted) throw new AppError('JOB_CANCELLED', 'training stopped');
+        const ni = i + nb * epoch;
+        const accumulate = applyLearningRates(optimizer.groups, optimizer, ni, nw, epoch, sched, warm);
+        const x = tf.tensor4d(b.images, [b.count, b.height, b.width, 3]);
+        let items: [number, number, number] = [0, 0, 0];
+        const { value, grads } = tf.variableGrads(() => {
+          const raw = model.forward(x, { training: true });
+          const out = loss.compute(raw, { batchIdx: b.batchIdx, cls: b.cls, bboxes: b.boxes }, { imgsz: [b.height, b.width] });
+          items = out.items;
+          return out.total;
+        }, trainableVars);
+        value.dispose();
+        x.dispose();
+        accum = addGrads(accum, grads, nameOf);
+        items.forEach((v, k) => (tloss[k] = (tloss[k]! * i + v) / (i + 1)));
+        if (ni - lastOptStep >= accumulate) {
+          const { grads: use } = clipGradNorm(accum, GRAD_CLIP);
+          optimizer.step(use);
+          ema.update(emaEntries);
+          for (const [k, t] of use) if (t !== accum.get(k)) t.dispose();
+          tf.dispose([...accum.values()]);
+          accum = null;
+          lastOptStep = ni;
+        }
+        i++;
+        imagesDone += b.count;
+        const elapsed = (performance.now() - started) / 1000;
+        const rate = imagesDone / Math.max(elapsed, 1e-3);
+        const remainingImages = (args.epochs - epoch - 1) * trainData.samples.length + (nb - i) * batch;
+        emit({
+          type: 'batch', epoch: epoch + 1, epochs: args.epochs, batch: i, batches: nb, losses: [...tloss],
+          lr: optimizer.groups.map((g) => g.lr) as [number, number, number], imagesPerSec: rate,
+          etaSec: rate > 0 ? remainingImages / rate : null, instances: b.cls.length,
+        });
+      }
+
+      // Validate the EMA weights, as Ultralytics does.
+      ema.copyTo(evalModel.entries().map((e) => ({ name: e.name, variable: e.variable })));
+      evalModel.releaseCaches();
+      const final = epoch === args.epochs - 1;
+      let metricsRow: Pick<EpochRow, 'precision' | 'recall' | 'mAP50' | 'mAP50_95' | 'fitness' | 'valLosses'> = {
+        precision: 0, recall: 0, mAP50: 0, mAP50_95: 0, fitness: 0, valLosses: [0, 0, 0],
+      };
+      if ((args.val || final) && valData.samples.length > 0) {
+        const v = await validate(evalModel, valLoader, loss, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          onBatch: (done, total) => emit({ type: 'validating', epoch: epoch + 1, done, total }),
+        });
+        const m = v.metrics;
+        metricsRow = { precision: m.precision, recall: m.recall, mAP50: m.mAP50, mAP50_95: m.mAP50_95, fitness: m.fitness, valLosses: v.losses };
+        const counts = instancesPerClass(valData.samples, nc);
+        lastPerClass = m.perClass.map((c) => ({ name: names[c.classId] ?? String(c.classId), images: c.images, instances: counts[c.classId] ?? c.instances, ap50: c.ap50, ap50_95: c.ap50_95 }));
+      }
+      const row: EpochRow = {
+        epoch: epoch + 1,
+        time: (performance.now() - epochStart) / 1000,
+        trainLosses: [...tloss],
+        ...metricsRow,
+        lr: optimizer.groups.map((g) => g.lr) as [number, number, number],
+      };
+      rows.push(row);
+      const isBest = row.fitness > bestFitness;
+      if (isBest) {
+        bestFitness = row.fitness;
+        epochsWithoutImprovement = 0;
+      } else epochsWithoutImprovement++;
+
+      // Checkpoints: EMA weights as the model (what validation measured), plus the state to resume.
+      const info = { imgsz: args.imgsz, trainArgs: { ...args }, metrics: { mAP50: row.mAP50, mAP50_95: row.mAP50_95, fitness: row.fitness, epoch: row.epoch }, source: path.basename(args.model) };
+      atomically(path.join(weightsDir, 'last.safetensors'), (tmp) => saveCheckpoint(tmp, evalModel, info));
+      if (isBest) fs.copyFileSync(path.join(weightsDir, 'last.safetensors'), path.join(weightsDir, 'best.safetensors'));
+      saveTrainState(weightsDir, { model, optimizer, ema, epoch, bestFitness, rows });
+      writeResultsCsv(path.join(runDir, 'results.csv'), rows);
+      emit({ type: 'epoch', row, best: isBest });
+
+      if (epochsWithoutImprovement >= args.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    emit({
+      type: 'done', runDir, best: path.join(weightsDir, 'best.safetensors'), last: path.join(weightsDir, 'last.safetensors'),
+      rows, stoppedEarly, perClass: lastPerClass,
+    });
+    return { runDir, rows };
+  } finally {
+    if (accum) tf.dispose([...accum.values()]);
+    await trainLoader.close();
+    await valLoader.close();
+    optimizer.dispose();
+    ema.dispose();
+    model.dispose();
+    evalModel.dispose();
+  }
+}
+
+/** Sums gradients over the batches of one accumulation window, keyed by parameter name. */
+function addGrads(acc: Map<string, tf.Tensor> | null, grads: tf.NamedTensorMap, nameOf: Map<string, string>): Map<string, tf.Tensor> {
+  const out = acc ?? new Map<string, tf.Tensor>();
+  for (const [varName, g] of Object.entries(grads)) {
+    const name = nameOf.get(varName) ?? varName;
+    const prev = out.get(name);
+    if (prev) {
+      out.set(name, tf.add(prev, g));
+      prev.dispose();
+      g.dispose();
+    } else out.set(name, g);
+  }
+  return out;
+}
+
+/** Writes through a temp file and a rename, so a kill never leaves half a checkpoint. */
+export function atomically(file: string, write: (tmp: string) => void): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  write(tmp);
+  fs.renameSync(tmp, file);
+}
+
+/** results.csv with Ultralytics' column names, so their plotting tools read it. */
+export function writeResultsCsv(file: string, rows: readonly EpochRow[]): void {
+  const header = [
+    'epoch', 'time', 'train/box_loss', 'train/cls_loss', 'train/dfl_loss', 'metrics/precision(B)', 'metrics/recall(B)',
+    'metrics/mAP50(B)', 'metrics/mAP50-95(B)', 'val/box_loss', 'val/cls_loss', 'val/dfl_loss', 'lr/pg0', 'lr/pg1', 'lr/pg2',
+  ];
+  const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(6));
+  const lines = rows.map((r) =>
+    [r.epoch, r.time, ...r.trainLosses, r.precision, r.recall, r.mAP50, r.mAP50_95, ...r.valLosses, ...r.lr].map(fmt).join(','),
+  );
+  atomically(file, (tmp) => fs.writeFileSync(tmp, `${[header.join(','), ...lines].join('\n')}\n`));
+}
