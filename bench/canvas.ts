@@ -20,9 +20,10 @@
  * background thumbnail job to 48 encodes), ~13 boxes per labeled image, every 10th unlabeled. The
  * import pipeline itself is the store part's figure; this one only needs the project.
  *
- * Also measured (info): 2,000 boxes drawn as Konva.Rect nodes (scene only, and with per-shape
- * listeners, i.e. Konva's hit canvas) against the canvas's one-path-per-class shape, raster
- * included, on a blank page; and picking a box by Konva's hit canvas against geometry.ts's scan.
+ * Also measured (info), on a blank page with the raster included (each draw is followed by a
+ * 1-pixel read): 2,000 boxes as Konva.Rect nodes (scene only, and with per-shape listeners, i.e.
+ * Konva's hit canvas), as one canvas path per class, and as the canvas draws them (box-raster.ts,
+ * loaded from source); and picking a box by Konva's hit canvas against geometry.ts's scan.
  */
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import ts from 'typescript';
 import type { BoxRecord, JobInfo } from '../src/shared/types';
 import { LabelStore } from '../src/main/store/label-store';
 import { launchChromium, repoRoot, startServe, type ServedApp } from '../test/helpers/e2e';
@@ -149,14 +151,16 @@ export async function runCanvasBench(opts: CanvasBenchOptions): Promise<PartResu
     figures.push(
       { name: '2,000 Konva.Rect nodes, scene only: draw p95', measured: round(cmp.rects.p95), unit: 'ms', target: null },
       { name: '2,000 Konva.Rect nodes + listeners (hit canvas): draw p95', measured: round(cmp.rectsListening.p95), unit: 'ms', target: null },
-      { name: '2,000 boxes as one path per class (ours): draw p95', measured: round(cmp.batched.p95), unit: 'ms', target: null },
+      { name: '2,000 boxes as one canvas path per class: draw p95', measured: round(cmp.batched.p95), unit: 'ms', target: null },
+      { name: '2,000 boxes rasterized into pixels (ours): draw p95', measured: round(cmp.raster.p95), unit: 'ms', target: null },
       { name: 'pick a box: Konva hit canvas p95', measured: round(cmp.pickKonva.p95, 3), unit: 'ms', target: null },
       { name: 'pick a box: geometry.ts scan p95', measured: round(cmp.pickScan.p95, 3), unit: 'ms', target: null },
     );
     info.renderers = cmp;
     log(
       `canvas: 2,000 rects: Konva nodes ${cmp.rects.p95.toFixed(2)} ms, with listeners ${cmp.rectsListening.p95.toFixed(2)} ms, ` +
-        `one path per class ${cmp.batched.p95.toFixed(2)} ms (p95, raster included); pick: hit canvas ${cmp.pickKonva.p95.toFixed(3)} ms, scan ${cmp.pickScan.p95.toFixed(3)} ms`,
+        `one path per class ${cmp.batched.p95.toFixed(2)} ms, pixel raster ${cmp.raster.p95.toFixed(2)} ms (p95, raster included); ` +
+        `pick: hit canvas ${cmp.pickKonva.p95.toFixed(3)} ms, scan ${cmp.pickScan.p95.toFixed(3)} ms`,
     );
   } finally {
     await browser.close();
@@ -468,13 +472,20 @@ interface Stat {
 }
 
 /** 2,000 boxes drawn three ways on a blank page, each draw followed by a 1-pixel read so the raster is timed too. */
-async function compareRenderers(browser: Browser): Promise<{ rects: Stat; rectsListening: Stat; batched: Stat; pickKonva: Stat; pickScan: Stat }> {
+async function compareRenderers(
+  browser: Browser,
+): Promise<{ rects: Stat; rectsListening: Stat; batched: Stat; raster: Stat; pickKonva: Stat; pickScan: Stat }> {
   const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
   await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   try {
     await page.setContent('<div id="c" style="width:1200px;height:800px"></div>');
     await page.evaluate('globalThis.__name = (f) => f');
     await page.addScriptTag({ path: path.join(repoRoot, 'node_modules/konva/konva.min.js') });
+    // The canvas's own box rasterizer, from its source.
+    const source = fs.readFileSync(path.join(repoRoot, 'src/renderer/src/canvas/box-raster.ts'), 'utf8');
+    const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+    await page.addScriptTag({ type: 'module', content: `${js}\nglobalThis.BoxRaster = BoxRaster;\nglobalThis.pixelColor = pixelColor;` });
+    await page.waitForFunction('globalThis.BoxRaster !== undefined');
     return await page.evaluate(
       ([n, W, H]) => {
         type K = {
@@ -485,7 +496,23 @@ async function compareRenderers(browser: Browser): Promise<{ rects: Stat; rectsL
           Rect: new (c: object) => unknown;
           Shape: new (c: object) => unknown;
         };
-        const g = globalThis as unknown as { Konva: K; performance: { now(): number }; Path2D: new () => { rect(a: number, b: number, c: number, d: number): void } };
+        type Raster = {
+          width: number;
+          height: number;
+          pixels: Uint32Array;
+          dirty: { x0: number; y0: number; x1: number; y1: number };
+          resize(w: number, h: number): boolean;
+          clear(): void;
+          outline(x0: number, y0: number, x1: number, y1: number, c: number, t?: number): void;
+        };
+        const g = globalThis as unknown as {
+          Konva: K;
+          performance: { now(): number };
+          Path2D: new () => { rect(a: number, b: number, c: number, d: number): void };
+          BoxRaster: new () => Raster;
+          pixelColor(hex: string): number;
+          ImageData: new (data: Uint8ClampedArray, w: number, h: number) => unknown;
+        };
         const Konva = g.Konva;
         Konva.autoDrawEnabled = false;
         const stage = new Konva.Stage({ container: 'c', width: 1200, height: 800 });
@@ -569,6 +596,30 @@ async function compareRenderers(browser: Browser): Promise<{ rects: Stat; rectsL
         );
         stage.add(layer);
         const batched = time(layer, (i) => (ox = i % 7));
+        layer.destroy();
+        // Ours: outlines rasterized into a pixel buffer, one putImageData.
+        const raster = new g.BoxRaster();
+        raster.resize(1200, 800);
+        const image = new g.ImageData(new Uint8ClampedArray(raster.pixels.buffer), raster.width, raster.height);
+        const pixels = colors.map((c) => g.pixelColor(c));
+        const rasterLayer = new Konva.Layer({ listening: false });
+        rasterLayer.add(
+          new Konva.Shape({
+            listening: false,
+            sceneFunc: (c: { _context: { putImageData(d: unknown, x: number, y: number, a: number, b: number, w: number, h: number): void } }) => {
+              raster.clear();
+              for (const b of boxes) {
+                const x0 = Math.round(b.x * s + ox);
+                const y0 = Math.round(b.y * s);
+                raster.outline(x0, y0, Math.max(x0 + 1, Math.round((b.x + b.w) * s + ox)), Math.max(y0 + 1, Math.round((b.y + b.h) * s)), pixels[b.c]!, 1);
+              }
+              const d = raster.dirty;
+              c._context.putImageData(image, 0, 0, d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0);
+            },
+          }),
+        );
+        stage.add(rasterLayer);
+        const rastered = time(rasterLayer, (i) => (ox = i % 7));
         const scan: number[] = [];
         for (let i = 0; i < 200; i++) {
           const px = (rnd() * 1150) / s;
@@ -585,7 +636,14 @@ async function compareRenderers(browser: Browser): Promise<{ rects: Stat; rectsL
           }
           scan.push(g.performance.now() - t + best * 0);
         }
-        return { rects: stat(plain.draws), rectsListening: stat(listening.draws), batched: stat(batched), pickKonva: stat(listening.picks), pickScan: stat(scan) };
+        return {
+          rects: stat(plain.draws),
+          rectsListening: stat(listening.draws),
+          batched: stat(batched),
+          raster: stat(rastered),
+          pickKonva: stat(listening.picks),
+          pickScan: stat(scan),
+        };
       },
       [BIG.boxes, BIG.width, BIG.height] as const,
     );

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, formatProblem, type Problem } from '../shared/errors';
-import { formatCount } from '../shared/format';
+import { formatCount, formatDuration } from '../shared/format';
 import type { ExportFormat, ImportFormat, Split } from '../shared/types';
 import { EXPORT_FORMATS, IMPORT_FORMATS, SPLITS } from '../shared/types';
 import { boolOption, parseArgs, type ParsedArgs } from './cli/args';
@@ -28,6 +28,9 @@ Usage:
   boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]
   boxtune splits  [project=DIR] [train=0.8] [val=0.1] [test=0.1] [seed=0] [all]
   boxtune info    [project=DIR]
+  boxtune train   model=yolo11n.pt data=coco8.yaml [epochs=100] [imgsz=640] [batch=16] [freeze=0] [optimizer=auto]
+                  [lr0=0.01] [device=auto|wasm|cpu|tensorflow|tensorflow-gpu] [project=DIR] [name=NAME] [resume] ...
+                  (Ultralytics' train arguments; data may also be a boxtune project folder)
 
 SOURCE for import: a data.yaml (Ultralytics), a COCO .json, a Pascal VOC folder, or a folder of images;
 the format is guessed from it unless format= is given. Options also work as --key value.`;
@@ -35,7 +38,7 @@ the format is guessed from it unless format= is given. Options also work as --ke
 type Out = (line: string) => void;
 
 /** Switches that may be written as bare words (`copy`, `all`, `create`). */
-const FLAGS = ['copy', 'all', 'create'];
+const FLAGS = ['copy', 'all', 'create', 'resume'];
 
 export async function main(argv: readonly string[], out: Out = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   const args = parseArgs(argv, FLAGS);
@@ -51,6 +54,8 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
         return splits(args, out);
       case 'info':
         return info(args, out);
+      case 'train':
+        return await runTrain(args, out);
       case undefined:
       case 'help':
       case '--help':
@@ -216,4 +221,41 @@ function printSplits(store: LabelStore, out: Out): void {
     const per = i.perClassSplit[c.id] ?? {};
     out(`${`  ${c.name}`.padEnd(width)}${cols.map((s) => cell(per[s] ?? 0)).join('')}`);
   }
+}
+
+/** `boxtune train key=value ...`, printing progress the way Ultralytics does. */
+async function runTrain(args: ParsedArgs, out: Out): Promise<number> {
+  const { parseTrainArgs } = await import('./train/args');
+  const { train } = await import('./train/trainer');
+  const raw: Record<string, unknown> = Object.fromEntries(args.options);
+  if (args.positional.length) throw new AppError('INVALID_INPUT', `unexpected argument "${args.positional[0]}"; train takes key=value arguments`);
+  const trainArgs = parseTrainArgs(raw);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  let lastLine = 0;
+  await train(trainArgs, {
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.type === 'start') {
+        out(`boxtune train: ${e.trainImages} train / ${e.valImages} val images, ${e.names.length} classes, backend ${e.backend.name}`);
+        for (const r of e.backend.reasons) out(`  (${r.backend} not used: ${r.reason})`);
+        out(`optimizer: ${e.optimizer.reason}`);
+        out(`results to ${e.runDir}`);
+        out(`${'Epoch'.padStart(9)}${'box_loss'.padStart(11)}${'cls_loss'.padStart(11)}${'dfl_loss'.padStart(11)}${'Instances'.padStart(11)}${'img/s'.padStart(9)}${'ETA'.padStart(9)}`);
+      } else if (e.type === 'batch') {
+        const now = Date.now();
+        if (e.batch !== e.batches && now - lastLine < 2000) return;
+        lastLine = now;
+        const eta = e.etaSec === null ? '' : formatDuration(e.etaSec);
+        out(`${`${e.epoch}/${e.epochs}`.padStart(9)}${e.losses.map((l) => l.toFixed(4).padStart(11)).join('')}${String(e.instances).padStart(11)}${e.imagesPerSec.toFixed(2).padStart(9)}${eta.padStart(9)}  ${e.batch}/${e.batches}`);
+      } else if (e.type === 'epoch') {
+        const r = e.row;
+        out(`${'all'.padStart(9)}  P ${r.precision.toFixed(3)}  R ${r.recall.toFixed(3)}  mAP50 ${r.mAP50.toFixed(3)}  mAP50-95 ${r.mAP50_95.toFixed(3)}${e.best ? '  (best)' : ''}`);
+      } else if (e.type === 'done') {
+        out(`${e.rows.length} epochs done${e.stoppedEarly ? ' (stopped early: no improvement)' : ''}; weights in ${e.best} and ${e.last}`);
+        for (const c of e.perClass) out(`  ${c.name.padEnd(20)} ${String(c.instances).padStart(6)} inst  AP50 ${c.ap50.toFixed(3)}  AP50-95 ${c.ap50_95.toFixed(3)}`);
+      }
+    },
+  });
+  return 0;
 }

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmTrainingKernels } from './wasm-kernels/index';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -68,6 +69,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
       case 'wasm': {
         const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
         wasm.setWasmPaths(wasmDir());
+        registerWasmTrainingKernels(); // the backward kernels tfjs-backend-wasm lacks (Conv2DBackpropFilter, ...)
         if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to initialise';
         return null;
       }

@@ -17,6 +17,7 @@ import { loadCanvasImage } from '../canvas/image-loader';
 import { Lru } from '../canvas/lru';
 import { api, errorMessage, imageUrl, previewUrl, tileUrl } from '../lib/api';
 import { classes } from './classes.svelte';
+import { project } from './project.svelte';
 import { copyBoxes, duplicateBoxes, pasteBoxes, type Clip } from './label-clipboard';
 import { applyDelta, cycle, readingOrder, sameBoxes } from './label-model';
 
@@ -49,6 +50,10 @@ export class LabelSession {
   clipSize = $state(0);
 
   #filter: ImageFilter = {};
+  /** The project the cached images belong to (image ids start over in every project). */
+  #root: string | null = null;
+  /** The view was left (back to the browser): reopening the same image reads it again. */
+  #left = false;
   #generation = 0;
   #prepared = new Lru<number, Promise<Prepared>>(PREPARED_KEPT);
   #neighbors: Promise<ImageNeighbors> | null = null;
@@ -67,8 +72,11 @@ export class LabelSession {
 
   /** Shows image `id`, walking `filter`'s order from there. */
   async open(id: number, filter: ImageFilter): Promise<void> {
+    const root = project.current?.root ?? null;
+    if (root !== this.#root) this.#forget(root);
     const sameFilter = JSON.stringify(filter) === JSON.stringify(this.#filter);
-    if (this.image?.id === id && sameFilter) return;
+    if (this.image?.id === id && sameFilter && !this.#left) return;
+    this.#left = false;
     const generation = ++this.#generation;
     this.#filter = filter;
     const leaving = this.image;
@@ -117,9 +125,27 @@ export class LabelSession {
     }
   }
 
-  /** Forgets the image (back to the browser); prepared images stay for a quick return. */
+  /** The view closes (back to the browser): answers still on their way are dropped; the image stays prepared for a quick return. */
   leave(): void {
+    if (this.image && this.canvas) this.#prepared.set(this.image.id, Promise.resolve(this.#current(this.canvas)));
+    this.#left = true;
     this.#generation++;
+  }
+
+  /** Another project: nothing cached, copied or visited belongs to it. */
+  #forget(root: string | null): void {
+    this.#root = root;
+    this.#generation++;
+    this.#prepared.clear();
+    this.#clip = null;
+    this.clipSize = 0;
+    this.#previousId = null;
+    this.#neighbors = null;
+    this.image = null;
+    this.boxes = [];
+    this.canvas = null;
+    this.neighbors = null;
+    this.selection = new Set();
   }
 
   async #afterOpen(id: number, generation: number, revalidate: boolean): Promise<void> {
