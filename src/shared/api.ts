@@ -24,6 +24,13 @@ import type {
   ProjectInfo,
   SplitRequest,
   SplitSummary,
+  TrainPreflight,
+  TrainProgress,
+  TrainRequest,
+  TrainRunDetail,
+  TrainRunSummary,
+  ModelInspection,
+  ZooModel,
 } from './types';
 
 export interface Api {
@@ -74,6 +81,22 @@ export interface Api {
   'dataset.export'(args: ExportRequest): Promise<{ jobId: string }>;
   'dataset.assignSplits'(args: SplitRequest): Promise<SplitSummary>;
 
+  /** Checks the open project can be trained on: blockers stop a run, warnings don't. */
+  'train.preflight'(args: Record<string, never>): Promise<TrainPreflight>;
+  /** Starts fine-tuning on the open project's train/val splits, in a worker. */
+  'train.start'(args: TrainRequest): Promise<{ jobId: string; runId: number }>;
+  'train.runs'(args: Record<string, never>): Promise<TrainRunSummary[]>;
+  'train.run'(args: { id: number }): Promise<TrainRunDetail>;
+  /** The run's per-epoch table as Ultralytics' results.csv text. */
+  'train.csv'(args: { id: number }): Promise<string>;
+
+  /** Ultralytics' official detection models, and which are in the local cache. */
+  'models.list'(args: Record<string, never>): Promise<ZooModel[]>;
+  /** Downloads one into the cache as a job (progress in bytes); offline: MODEL_DOWNLOAD_FAILED. */
+  'models.download'(args: { name: string }): Promise<{ jobId: string }>;
+  /** Reads and validates a local .pt / .safetensors / .onnx detection model. */
+  'models.inspect'(args: { path: string }): Promise<ModelInspection>;
+
   'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>;
   'jobs.get'(args: { id: string }): Promise<JobInfo>;
   'jobs.cancel'(args: { id: string }): Promise<JobInfo>;
@@ -115,6 +138,14 @@ export const API_METHODS = [
   'dataset.import',
   'dataset.export',
   'dataset.assignSplits',
+  'train.preflight',
+  'train.start',
+  'train.runs',
+  'train.run',
+  'train.csv',
+  'models.list',
+  'models.download',
+  'models.inspect',
   'jobs.list',
   'jobs.get',
   'jobs.cancel',
@@ -131,6 +162,8 @@ export interface ApiEvents {
   job: JobInfo;
   /** The open project changed (opened, closed, or its data changed by a job). */
   project: { root: string | null; reason: 'opened' | 'closed' | 'changed' };
+  /** Training progress of a run: batches (throttled), validation, epochs, the end. */
+  train: TrainProgress;
 }
 
 export type ApiEventName = keyof ApiEvents;

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'JOB_CANCELLED'
   | 'JOB_NOT_FOUND'
   | 'CONFLICT'
+  | 'MODEL_DOWNLOAD_FAILED' // a model could not be fetched (offline, interrupted, not the expected file)
   | 'INTERNAL';
 
 /** One problem found in an input file: where it is and what is wrong. */

@@ -239,7 +239,7 @@ export interface SplitSummary {
 
 // ---- jobs ------------------------------------------------------------------------------------
 
-export const JOB_KINDS = ['import', 'export', 'sample', 'thumbnails'] as const;
+export const JOB_KINDS = ['import', 'export', 'sample', 'thumbnails', 'train', 'model-download'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -272,4 +272,129 @@ export interface AppInfo {
   shell: 'electron' | 'browser';
   project: { root: string; name: string } | null;
   recentProjects: string[];
+}
+
+// ---- training ----------------------------------------------------------------------------------
+
+/** What the Train view sends; anything left out takes Ultralytics' default. Data is the open project. */
+export interface TrainRequest {
+  /** A .pt / .safetensors path, or `run:<id>` to start from a previous run's best weights. */
+  model: string;
+  epochs?: number;
+  imgsz?: number;
+  batch?: number;
+  freeze?: number;
+  optimizer?: 'auto' | 'SGD' | 'Adam' | 'AdamW';
+  lr0?: number;
+  patience?: number;
+  cosLr?: boolean;
+  closeMosaic?: number;
+  seed?: number;
+  device?: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  /** Continue this run (killed mid-epoch, or finished and extended to `epochs`). */
+  resumeRunId?: number;
+}
+
+export interface TrainPreflight {
+  /** Training cannot work until these are fixed. */
+  blockers: string[];
+  warnings: string[];
+  /** The project has no val images but has train images: offer to split some off. */
+  canCreateVal: boolean;
+  trainImages: number;
+  valImages: number;
+  classes: { name: string; train: number; val: number }[];
+}
+
+/** One epoch of a run (results.csv row). */
+export interface TrainEpochRow {
+  epoch: number;
+  time: number;
+  trainLosses: [number, number, number];
+  precision: number;
+  recall: number;
+  mAP50: number;
+  mAP50_95: number;
+  fitness: number;
+  valLosses: [number, number, number];
+  lr: [number, number, number];
+}
+
+export interface TrainRunSummary {
+  id: number;
+  name: string;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  createdAt: number;
+  finishedAt: number | null;
+  epochs: number;
+  epochsDone: number;
+  bestMAP50_95: number | null;
+  bestMAP50: number | null;
+  /** Run folder, relative to the project root. */
+  dir: string;
+}
+
+export interface TrainRunDetail extends TrainRunSummary {
+  /** Effective arguments (what was really used: optimizer, lr, momentum, backend, ...). */
+  config: Record<string, unknown>;
+  rows: TrainEpochRow[];
+  perClass: { name: string; images: number; instances: number; ap50: number; ap50_95: number }[];
+}
+
+/** Live training progress, pushed as the `train` event. */
+export type TrainProgress =
+  | { runId: number; type: 'start'; backend: string; backendReasons: string[]; optimizer: string; trainImages: number; valImages: number; epochs: number; startEpoch: number }
+  | {
+      runId: number;
+      type: 'batch';
+      epoch: number;
+      epochs: number;
+      batch: number;
+      batches: number;
+      losses: [number, number, number];
+      lr: [number, number, number];
+      imagesPerSec: number;
+      etaSec: number | null;
+    }
+  | { runId: number; type: 'validating'; epoch: number; done: number; total: number }
+  | { runId: number; type: 'epoch'; row: TrainEpochRow; best: boolean }
+  | { runId: number; type: 'done'; stoppedEarly: boolean };
+
+// ---- model zoo -------------------------------------------------------------------------------
+
+/** One of Ultralytics' official detection models, as the model picker lists it. */
+export interface ZooModel {
+  /** e.g. 'yolo11n' */
+  name: string;
+  /** e.g. 'yolo11n.pt' */
+  file: string;
+  family: 'yolov8' | 'yolo11';
+  /** n, s or m */
+  scale: string;
+  params: number;
+  /** Classes of the pretrained head (80, COCO). */
+  nc: number;
+  /** Bytes: the file's size when cached, else an estimate (fp16 weights plus the pickle). */
+  size: number;
+  url: string;
+  cached: boolean;
+  /** The cached file, when cached. */
+  path?: string;
+}
+
+/** What a model file the user picked holds (after validating it). */
+export interface ModelInspection {
+  format: 'pt' | 'safetensors' | 'onnx';
+  task: 'detect';
+  nc: number;
+  names: string[];
+  /** Training or export size [height, width], when the file records it. */
+  imgsz?: [number, number];
+  /** Parameters (for .onnx: of the exported, BN-fused network). */
+  params: number;
+  /** Ultralytics scale letter of its yaml (n/s/m/l/x), '' when unknown. */
+  yamlScale: string;
+  family: 'yolov8' | 'yolo11' | null;
+  /** Where its weights came from, when recorded (the model it was trained or exported from). */
+  source: string | null;
 }

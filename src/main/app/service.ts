@@ -29,6 +29,12 @@ import type {
   ProjectInfo,
   SplitRequest,
   SplitSummary,
+  TrainPreflight,
+  TrainRequest,
+  TrainRunDetail,
+  TrainRunSummary,
+  ModelInspection,
+  ZooModel,
 } from '../../shared/types';
 import { SPLITS } from '../../shared/types';
 import { planSplits } from '../dataset/splits';
@@ -41,6 +47,8 @@ import { contentTypeFor } from '../images/content-type';
 import { resolveImageAsset, type AssetFile, type ImageAsset } from '../images/image-assets';
 import { imageView } from '../images/pyramid';
 import { ThumbnailJobs } from '../images/thumbnail-job';
+import { preflight, TrainService } from '../train/train-service';
+import { inspectModelFile, ModelZoo } from '../model/zoo';
 import { Settings } from './settings';
 
 export const APP_VERSION = '0.1.0';
@@ -57,6 +65,9 @@ export class BoxtuneService implements Api {
   /** Emits 'event' with an ApiEventMessage for every push to the UI. */
   readonly events = new EventEmitter();
   readonly jobs: JobRegistry;
+  private readonly training: TrainService;
+  /** Downloadable Ultralytics weights, cached in <dataDir>/models. */
+  readonly models: ModelZoo;
   readonly thumbnails: ThumbnailJobs;
   private store: LabelStore | null = null;
   private readonly shell: ServiceOptions['shell'];
@@ -68,7 +79,9 @@ export class BoxtuneService implements Api {
     this.dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
     this.settings = new Settings(path.join(this.dataDir, 'settings.json'));
     this.jobs = new JobRegistry((info) => this.emit('job', info));
+    this.training = new TrainService(this.jobs, (p) => this.emit('train', p));
     this.thumbnails = new ThumbnailJobs(this.jobs);
+    this.models = new ModelZoo(path.join(this.dataDir, 'models'));
   }
 
   private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): void {
@@ -309,6 +322,42 @@ export class BoxtuneService implements Api {
 
   private projectChanged(root: string): void {
     if (this.store?.root === root) this.emit('project', { root, reason: 'changed' });
+  }
+
+  // ---- training --------------------------------------------------------------------------------
+
+  async 'train.preflight'(_args: Empty): Promise<TrainPreflight> {
+    return preflight(this.requireStore());
+  }
+
+  async 'train.start'(args: TrainRequest): Promise<{ jobId: string; runId: number }> {
+    return this.training.start(this.requireStore(), args);
+  }
+
+  async 'train.runs'(_args: Empty): Promise<TrainRunSummary[]> {
+    return this.training.runs(this.requireStore());
+  }
+
+  async 'train.run'(args: { id: number }): Promise<TrainRunDetail> {
+    return this.training.run(this.requireStore(), args.id);
+  }
+
+  async 'train.csv'(args: { id: number }): Promise<string> {
+    return this.training.csv(this.requireStore(), args.id);
+  }
+
+  // ---- model zoo -------------------------------------------------------------------------------
+
+  async 'models.list'(_args: Empty): Promise<ZooModel[]> {
+    return this.models.list();
+  }
+
+  async 'models.download'(args: { name: string }): Promise<{ jobId: string }> {
+    return this.models.startDownload(this.jobs, args.name);
+  }
+
+  async 'models.inspect'(args: { path: string }): Promise<ModelInspection> {
+    return inspectModelFile(path.resolve(args.path));
   }
 
   // ---- jobs ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ function workerUrl(): URL {
   return new URL(fromSource ? './worker-bootstrap.mjs' : './worker-entry.js', import.meta.url);
 }
 
-export function runInWorker<T>(task: WorkerTask, ctx: JobContext): Promise<T> {
+export function runInWorker<T>(task: WorkerTask, ctx: JobContext, onEvent?: (data: unknown) => void): Promise<T> {
   const cancelFlag = new SharedArrayBuffer(4);
   const input: WorkerInput = { task, cancelFlag };
   const worker = new Worker(workerUrl(), { workerData: input });
@@ -29,6 +29,7 @@ export function runInWorker<T>(task: WorkerTask, ctx: JobContext): Promise<T> {
     };
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type === 'progress') ctx.progress(msg.phase, msg.done, msg.total);
+      else if (msg.type === 'event') onEvent?.(msg.data);
       else if (msg.type === 'done') settle(() => resolve(msg.result as T));
       else settle(() => reject(AppError.fromInfo(msg.error)));
     });

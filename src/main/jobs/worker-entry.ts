@@ -35,6 +35,33 @@ async function run(t: WorkerTask): Promise<unknown> {
         ...(t.seed !== undefined ? { seed: t.seed } : {}),
         onProgress: (done, total) => onProgress('drawing images', done, total),
       });
+    case 'train':
+      return runTraining(t.args);
+  }
+}
+
+/** Training owns tfjs in this thread; the shared cancel flag becomes an AbortSignal. */
+async function runTraining(raw: Record<string, unknown>): Promise<unknown> {
+  const { parseTrainArgs } = await import('../train/args');
+  const { train } = await import('../train/trainer');
+  const controller = new AbortController();
+  const poll = setInterval(() => isCancelled() && controller.abort(), 200);
+  try {
+    const args = parseTrainArgs(raw);
+    let nb = 0;
+    return await train(args, {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'start') nb = 0;
+        if (e.type === 'batch') {
+          nb = e.batches;
+          onProgress(`epoch ${e.epoch}/${e.epochs}`, (e.epoch - 1) * nb + e.batch, e.epochs * nb);
+        }
+        post({ type: 'event', data: e });
+      },
+    });
+  } finally {
+    clearInterval(poll);
   }
 }
 

@@ -8,10 +8,14 @@ import type { ExportRequest, ImportRequest } from '../../shared/types';
 export type WorkerTask =
   | { kind: 'import'; root: string; request: ImportRequest }
   | { kind: 'export'; root: string; request: ExportRequest }
-  | { kind: 'sample'; dir: string; images?: number; seed?: number };
+  | { kind: 'sample'; dir: string; images?: number; seed?: number }
+  /** Fine-tuning: Ultralytics-style arguments (validated in the worker by parseTrainArgs). */
+  | { kind: 'train'; args: Record<string, unknown> };
 
 export type WorkerMessage =
   | { type: 'progress'; phase: string; done: number; total: number }
+  /** A task-specific event (training progress) passed through to the job's owner. */
+  | { type: 'event'; data: unknown }
   | { type: 'done'; result: unknown }
   | { type: 'error'; error: ErrorInfo };
 

@@ -16,87 +16,128 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { alloc, chunkRows, f32, free, matMul, runWasmKernel, type WasmBackend, type WasmKernelArgs } from './wasm-heap';
 
-/** Rows processed per im2col sub-block: keeps the gathered input rows in L1 while writing columns. */
-const BLOCK = 256;
+/** Runs shorter than this are copied by a JS loop; longer ones by copyWithin (a native memmove). */
+const MEMMOVE_MIN = 24;
+/** Pixels per tile while transposing NHWC rows into channel-major planes. */
+const TILE = 64;
 
-type ConvGeometry = {
-  B: number;
-  H: number;
-  W: number;
-  C: number;
-  OH: number;
-  OW: number;
-  CO: number;
-  KH: number;
-  KW: number;
-  SH: number;
-  SW: number;
-  top: number;
-  left: number;
-  bottom: number;
-  right: number;
-};
+/** The whole wasm heap as floats (valid until the next allocation), and a tensor's float offset in it. */
+function heapOf(backend: WasmBackend, info: tf.TensorInfo): { heap: Float32Array; at: number } {
+  const v = f32(backend, info);
+  return { heap: new Float32Array(v.buffer), at: v.byteOffset >> 2 };
+}
 
-function geometry(info: tf.backend_util.Conv2DInfo, op: string): ConvGeometry {
-  if (info.dataFormat !== 'channelsLast') throw new Error(`wasm ${op}: only NHWC (channelsLast) is supported, got ${info.dataFormat}`);
-  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error(`wasm ${op}: dilations must be 1`);
-  return {
-    B: info.batchSize,
-    H: info.inHeight,
-    W: info.inWidth,
-    C: info.inChannels,
-    OH: info.outHeight,
-    OW: info.outWidth,
-    CO: info.outChannels,
-    KH: info.filterHeight,
-    KW: info.filterWidth,
-    SH: info.strideHeight,
-    SW: info.strideWidth,
-    top: info.padInfo.top,
-    left: info.padInfo.left,
-    bottom: info.padInfo.bottom,
-    right: info.padInfo.right,
-  };
+function copyRun(h: Float32Array, dst: number, src: number, n: number): void {
+  if (n >= MEMMOVE_MIN) h.copyWithin(dst, src, src + n);
+  else for (let i = 0; i < n; i++) h[dst + i] = h[src + i]!;
 }
 
 /**
- * Transposed im2col of output rows [m0, m0 + mc): colsT[(kh*KW + kw)*C + c][j] = x at the input
- * pixel output row m0 + j reads through tap (kh, kw), channel c (0 in the padding). [K, mc]
+ * x split by stride phase and made channel-major: plane (ph, pw) holds x[b, ph + SH*i, pw + SW*j, c]
+ * at [c][b][i][j]. Every im2col column of a tap then reads contiguous runs of one plane row, so
+ * the expansion by KH*KW is memmoves; only this transpose gathers (once per input element).
  */
-function im2colT(x: Float32Array, cols: Float32Array, g: ConvGeometry, m0: number, mc: number): void {
-  const { H, W, C, OH, OW, KH, KW, SH, SW, top, left } = g;
-  const ih0 = new Int32Array(mc);
-  const iw0 = new Int32Array(mc);
-  const base = new Int32Array(mc);
-  const src = new Int32Array(mc);
-  for (let j = 0; j < mc; j++) {
-    const m = m0 + j;
-    const ow = m % OW;
-    const t = (m - ow) / OW;
-    const oh = t % OH;
-    const b = (t - oh) / OH;
-    ih0[j] = oh * SH - top;
-    iw0[j] = ow * SW - left;
-    base[j] = b * H * W * C;
-  }
-  for (let kh = 0; kh < KH; kh++) {
-    for (let kw = 0; kw < KW; kw++) {
-      for (let j = 0; j < mc; j++) {
-        const ih = ih0[j]! + kh;
-        const iw = iw0[j]! + kw;
-        src[j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? base[j]! + (ih * W + iw) * C : -1;
+class Planes {
+  readonly off: number[] = [];
+  readonly hp: number[] = [];
+  readonly wp: number[] = [];
+  readonly size: number;
+
+  constructor(readonly g: ConvGeometry) {
+    const { H, W, C, B, SH, SW } = g;
+    let size = 0;
+    for (let ph = 0; ph < SH; ph++) {
+      for (let pw = 0; pw < SW; pw++) {
+        const hp = Math.max(0, Math.ceil((H - ph) / SH));
+        const wp = Math.max(0, Math.ceil((W - pw) / SW));
+        this.off.push(size);
+        this.hp.push(hp);
+        this.wp.push(wp);
+        size += C * B * hp * wp;
       }
-      const rowBase = (kh * KW + kw) * C;
-      for (let j0 = 0; j0 < mc; j0 += BLOCK) {
-        const j1 = Math.min(mc, j0 + BLOCK);
-        for (let c = 0; c < C; c++) {
-          const row = (rowBase + c) * mc;
-          for (let j = j0; j < j1; j++) {
-            const s = src[j]!;
-            cols[row + j] = s < 0 ? 0 : x[s + c]!;
+    }
+    this.size = size;
+  }
+
+  /** Fills the planes (at float offset `at` of `h`) from x (at `xAt`). */
+  fill(h: Float32Array, at: number, xAt: number): void {
+    const { B, H, W, C, SH, SW } = this.g;
+    for (let b = 0; b < B; b++) {
+      for (let ih = 0; ih < H; ih++) {
+        const ph = ih % SH;
+        const i = (ih - ph) / SH;
+        const rowSrc = xAt + (b * H + ih) * W * C;
+        for (let pw = 0; pw < SW; pw++) {
+          const p = ph * SW + pw;
+          const hp = this.hp[p]!;
+          const wp = this.wp[p]!;
+          const base = at + this.off[p]! + (b * hp + i) * wp; // + c * B * hp * wp + j
+          const cStride = B * hp * wp;
+          for (let j0 = 0; j0 < wp; j0 += TILE) {
+            const j1 = Math.min(wp, j0 + TILE);
+            for (let c = 0; c < C; c++) {
+              const d = base + c * cStride;
+              for (let j = j0; j < j1; j++) h[d + j] = h[rowSrc + (j * SW + pw) * C + c]!;
+            }
           }
         }
       }
+    }
+  }
+
+  /**
+   * Transposed im2col of the output rows (b, oh) = r0 .. r0 + rc - 1 (flattened b * OH + oh) into
+   * cols [KH*KW*C, rc*OW] at `colsAt`: row (kh*KW + kw)*C + c holds x at the pixel each output
+   * position reads through tap (kh, kw), channel c, and 0 in the padding.
+   */
+  im2colT(h: Float32Array, at: number, colsAt: number, r0: number, rc: number): void {
+    const { B, C, OH, OW, KH, KW, SH, SW, top, left } = this.g;
+    const mc = rc * OW;
+    for (let kh = 0; kh < KH; kh++) {
+      const dh = kh - top;
+      const ph = ((dh % SH) + SH) % SH;
+      const qi = (dh - ph) / SH; // input row = (oh + qi) * SH + ph
+      for (let kw = 0; kw < KW; kw++) {
+        const dw = kw - left;
+        const pw = ((dw % SW) + SW) % SW;
+        const qj = (dw - pw) / SW;
+        const p = ph * SW + pw;
+        const hp = this.hp[p]!;
+        const wp = this.wp[p]!;
+        const lo = Math.min(OW, Math.max(0, -qj));
+        const hi = Math.max(lo, Math.min(OW, wp - qj));
+        const cStride = B * hp * wp;
+        const planeAt = at + this.off[p]!;
+        for (let c = 0; c < C; c++) {
+          const rowDst = colsAt + ((kh * KW + kw) * C + c) * mc;
+          const cAt = planeAt + c * cStride;
+          for (let t = 0; t < rc; t++) {
+            const r = r0 + t;
+            const oh = r % OH;
+            const b = (r - oh) / OH;
+            const i = oh + qi;
+            const d = rowDst + t * OW;
+            if (i < 0 || i >= hp || hi === lo) {
+              h.fill(0, d, d + OW);
+              continue;
+            }
+            if (lo > 0) h.fill(0, d, d + lo);
+            copyRun(h, d + lo, cAt + (b * hp + i) * wp + lo + qj, hi - lo);
+            if (hi < OW) h.fill(0, d + hi, d + OW);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** A [rows, C] block of x (at `src`) transposed into [C, rows] (at `dst`): a 1x1 stride-1 conv's colsT. */
+function transposeRows(h: Float32Array, src: number, dst: number, rows: number, C: number): void {
+  for (let j0 = 0; j0 < rows; j0 += TILE) {
+    const j1 = Math.min(rows, j0 + TILE);
+    for (let c = 0; c < C; c++) {
+      const d = dst + c * rows;
+      for (let j = j0; j < j1; j++) h[d + j] = h[src + j * C + c]!;
     }
   }
 }
@@ -117,7 +158,7 @@ export function conv2DBackpropFilter(args: WasmKernelArgs<'x' | 'dy', tf.Conv2DB
     tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
   const g = geometry(info, 'Conv2DBackpropFilter');
-  const { B, OH, OW, C, CO, KH, KW } = g;
+  const { B, OH, OW, C, CO, KH, KW, SH, SW, top, left } = g;
   const M = B * OH * OW;
   const K = KH * KW * C;
   const outShape = [KH, KW, C, CO];
@@ -126,23 +167,44 @@ export function conv2DBackpropFilter(args: WasmKernelArgs<'x' | 'dy', tf.Conv2DB
     f32(backend, out).fill(0);
     return out;
   }
-  const rows = chunkRows(M, Math.max(K, CO));
+  // 1x1, stride 1, no padding: x's rows are the columns already (transposed in place of im2col).
+  const pointwise = KH === 1 && KW === 1 && SH === 1 && SW === 1 && top === 0 && left === 0 && OH === g.H && OW === g.W;
+  const planes = pointwise ? null : new Planes(g);
+  const planesT = planes ? alloc(backend, [planes.size]) : null;
+  if (planes && planesT) {
+    const { heap, at } = heapOf(backend, planesT);
+    planes.fill(heap, at, heapOf(backend, x).at);
+  }
+  const rowsPerChunk = Math.max(1, Math.floor(chunkRows(M, Math.max(K, CO)) / OW)); // whole output rows
+  const totalRows = B * OH;
   let acc: Float64Array | null = null;
-  for (let m0 = 0; m0 < M; m0 += rows) {
-    const mc = Math.min(rows, M - m0);
+  let out: tf.TensorInfo | null = null;
+  for (let r0 = 0; r0 < totalRows; r0 += rowsPerChunk) {
+    const rc = Math.min(rowsPerChunk, totalRows - r0);
+    const m0 = r0 * OW;
+    const mc = rc * OW;
     const a = alloc(backend, [1, K, mc]); // colsT
     const b = alloc(backend, [1, mc, CO]); // dy rows m0.. (a fresh id: XNNPACK caches its packing of b by id)
-    f32(backend, b).set(f32(backend, dy).subarray(m0 * CO, (m0 + mc) * CO));
-    im2colT(f32(backend, x), f32(backend, a), g, m0, mc);
+    const { heap, at: aAt } = heapOf(backend, a);
+    const bAt = heapOf(backend, b).at;
+    const dyAt = heapOf(backend, dy).at;
+    heap.copyWithin(bAt, dyAt + m0 * CO, dyAt + (m0 + mc) * CO);
+    if (planes && planesT) planes.im2colT(heap, heapOf(backend, planesT).at, aAt, r0, rc);
+    else transposeRows(heap, heapOf(backend, x).at + m0 * C, aAt, mc, C);
     const prod = matMul(backend, a, b); // [1, K, CO]
     free(backend, a, b);
-    if (mc === M) return { dataId: prod.dataId, shape: outShape, dtype: 'float32' };
+    if (mc === M) {
+      out = { dataId: prod.dataId, shape: outShape, dtype: 'float32' };
+      break;
+    }
     const p = f32(backend, prod);
     if (!acc) acc = new Float64Array(K * CO);
     for (let i = 0; i < p.length; i++) acc[i]! += p[i]!;
     free(backend, prod);
   }
-  const out = alloc(backend, outShape);
+  if (planesT) free(backend, planesT);
+  if (out) return out;
+  out = alloc(backend, outShape);
   f32(backend, out).set(acc!);
   return out;
 }

@@ -1,0 +1,239 @@
+/**
+ * @file Training as the app sees it: a pre-flight check of the open project, a `runs` row per
+ * run, the run itself in a worker thread (which owns tfjs), and the run history with its
+ * per-epoch table. The service turns worker events into `train` events and job progress.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../../shared/errors';
+import type { TrainPreflight, TrainProgress, TrainRequest, TrainRunDetail, TrainRunSummary } from '../../shared/types';
+import type { JobRegistry } from '../jobs/job-registry';
+import { runInWorker } from '../jobs/run-in-worker';
+import type { LabelStore } from '../store/label-store';
+import type { TrainEvent } from './trainer';
+import type { EpochRow } from './train-state';
+
+interface RunRow {
+  id: number;
+  name: string;
+  status: TrainRunSummary['status'];
+  config: string;
+  metrics: string | null;
+  dir: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+interface RunMetrics {
+  rows: EpochRow[];
+  perClass: TrainRunDetail['perClass'];
+  effective: Record<string, unknown>;
+}
+
+/** Batch events reach the UI at most this often; epochs and the end always do. */
+const BATCH_EVENT_MS = 250;
+
+export function preflight(store: LabelStore): TrainPreflight {
+  const info = store.info();
+  const count = (split: string): number => info.splits.find((s) => s.split === split)?.images ?? 0;
+  const trainImages = count('train');
+  const valImages = count('val');
+  const classes = info.classes.map((c) => ({
+    name: c.name,
+    train: info.perClassSplit[c.id]?.train ?? 0,
+    val: info.perClassSplit[c.id]?.val ?? 0,
+  }));
+  const blockers: string[] = [];
+  const warnings: string[] = [];
+  const trainBoxes = info.splits.find((s) => s.split === 'train')?.boxes ?? 0;
+  if (info.classes.length === 0) blockers.push('the project has no classes: import labels or add a class and draw boxes');
+  if (trainImages === 0) blockers.push('no images are in the train split: assign splits first');
+  else if (trainBoxes === 0) blockers.push('the train split has no boxes: label some images first');
+  const empty = classes.filter((c) => c.train === 0);
+  if (empty.length && info.classes.length) {
+    blockers.push(`${empty.length === 1 ? 'class' : 'classes'} ${empty.map((c) => `"${c.name}"`).join(', ')} ${empty.length === 1 ? 'has' : 'have'} no instances in train: label some, or merge/delete the class`);
+  }
+  if (valImages === 0) blockers.push('there is no val split to measure the model on: create one from part of train');
+  const unlabeled = info.statuses.unlabeled;
+  if (unlabeled) warnings.push(`${unlabeled} images are still unlabeled and are left out of training`);
+  for (const c of classes) {
+    if (c.train > 0 && c.train < 10) warnings.push(`class "${c.name}" has only ${c.train} training instances; expect a weak detector for it`);
+    if (c.train > 0 && c.val === 0 && valImages > 0) warnings.push(`class "${c.name}" has no val instances, so its AP cannot be measured`);
+  }
+  return { blockers, warnings, canCreateVal: valImages === 0 && trainImages >= 2, trainImages, valImages, classes };
+}
+
+export class TrainService {
+  constructor(
+    private readonly jobs: JobRegistry,
+    private readonly emit: (p: TrainProgress) => void,
+  ) {}
+
+  start(store: LabelStore, req: TrainRequest): { jobId: string; runId: number } {
+    const resume = req.resumeRunId !== undefined ? this.row(store, req.resumeRunId) : null;
+    if (!resume) {
+      const check = preflight(store);
+      if (check.blockers.length) throw new AppError('INVALID_INPUT', `cannot train yet: ${check.blockers.join('; ')}`, check);
+    }
+    const name = resume?.name ?? nextRunName(store);
+    const args: Record<string, unknown> = {
+      model: resolveModel(store, req.model),
+      data: store.root,
+      project: path.join(store.root, 'runs'),
+      name,
+      ...(req.epochs !== undefined ? { epochs: req.epochs } : {}),
+      ...(req.imgsz !== undefined ? { imgsz: req.imgsz } : {}),
+      ...(req.batch !== undefined ? { batch: req.batch } : {}),
+      ...(req.freeze !== undefined ? { freeze: req.freeze } : {}),
+      ...(req.optimizer !== undefined ? { optimizer: req.optimizer } : {}),
+      ...(req.lr0 !== undefined ? { lr0: req.lr0 } : {}),
+      ...(req.patience !== undefined ? { patience: req.patience } : {}),
+      ...(req.cosLr !== undefined ? { cos_lr: req.cosLr } : {}),
+      ...(req.closeMosaic !== undefined ? { close_mosaic: req.closeMosaic } : {}),
+      ...(req.seed !== undefined ? { seed: req.seed } : {}),
+      ...(req.device !== undefined ? { device: req.device } : {}),
+      ...(resume ? { resume: true } : {}),
+    };
+    const now = Date.now();
+    const runId = resume
+      ? resume.id
+      : Number(
+          store.db
+            .prepare("INSERT INTO runs (kind, name, status, config, dir, created_at) VALUES ('train', ?, 'running', ?, ?, ?)")
+            .run(name, JSON.stringify(args), `runs/${name}`, now).lastInsertRowid,
+        );
+    if (resume) store.db.prepare("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?").run(runId);
+    const root = store.root;
+    let lastBatchEvent = 0;
+    const metrics: RunMetrics = { rows: [], perClass: [], effective: {} };
+    const job = this.jobs.start('train', `Train ${name}`, async (ctx) => {
+      const finish = (status: TrainRunSummary['status']): void => {
+        store.db.open &&
+          store.db
+            .prepare('UPDATE runs SET status = ?, metrics = ?, finished_at = ? WHERE id = ?')
+            .run(status, JSON.stringify(metrics), Date.now(), runId);
+      };
+      try {
+        const result = await runInWorker({ kind: 'train', args }, ctx, (data) => {
+          const e = data as TrainEvent;
+          const progress = toProgress(runId, e, metrics);
+          if (!progress) return;
+          if (progress.type === 'batch') {
+            const t = Date.now();
+            if (t - lastBatchEvent < BATCH_EVENT_MS && progress.batch !== progress.batches) return;
+            lastBatchEvent = t;
+          } else if (store.db.open) {
+            store.db.prepare('UPDATE runs SET metrics = ? WHERE id = ?').run(JSON.stringify(metrics), runId);
+          }
+          this.emit(progress);
+        });
+        finish('done');
+        return { runId, root, ...(result as object) };
+      } catch (err) {
+        finish(err instanceof AppError && err.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed');
+        throw err;
+      }
+    });
+    return { jobId: job.id, runId };
+  }
+
+  runs(store: LabelStore): TrainRunSummary[] {
+    const rows = store.db.prepare("SELECT * FROM runs WHERE kind = 'train' ORDER BY id DESC").all() as RunRow[];
+    return rows.map((r) => summary(r));
+  }
+
+  run(store: LabelStore, id: number): TrainRunDetail {
+    const r = this.row(store, id);
+    const m = parseMetrics(r.metrics);
+    return { ...summary(r), config: { ...(JSON.parse(r.config) as Record<string, unknown>), ...m.effective }, rows: m.rows, perClass: m.perClass };
+  }
+
+  /** results.csv of the run, as written next to its weights. */
+  csv(store: LabelStore, id: number): string {
+    const r = this.row(store, id);
+    const file = path.join(store.root, r.dir ?? `runs/${r.name}`, 'results.csv');
+    if (!fs.existsSync(file)) throw new AppError('NOT_FOUND', `run ${r.name} has no results yet (no epoch finished)`);
+    return fs.readFileSync(file, 'utf8');
+  }
+
+  private row(store: LabelStore, id: number): RunRow {
+    const r = store.db.prepare("SELECT * FROM runs WHERE id = ? AND kind = 'train'").get(id) as RunRow | undefined;
+    if (!r) throw new AppError('NOT_FOUND', `training run ${id} not found`);
+    return r;
+  }
+}
+
+function toProgress(runId: number, e: TrainEvent, metrics: RunMetrics): TrainProgress | null {
+  switch (e.type) {
+    case 'start':
+      metrics.effective = { optimizer: e.optimizer.name, lr: e.optimizer.lr, momentum: e.optimizer.momentum, optimizerReason: e.optimizer.reason, backend: e.backend.name };
+      return {
+        runId,
+        type: 'start',
+        backend: e.backend.name,
+        backendReasons: e.backend.reasons.map((r) => `${r.backend}: ${r.reason}`),
+        optimizer: e.optimizer.reason,
+        trainImages: e.trainImages,
+        valImages: e.valImages,
+        epochs: e.epochs,
+        startEpoch: e.startEpoch,
+      };
+    case 'batch':
+      return { runId, type: 'batch', epoch: e.epoch, epochs: e.epochs, batch: e.batch, batches: e.batches, losses: e.losses, lr: e.lr, imagesPerSec: e.imagesPerSec, etaSec: e.etaSec };
+    case 'validating':
+      return { runId, type: 'validating', epoch: e.epoch, done: e.done, total: e.total };
+    case 'epoch':
+      metrics.rows = [...metrics.rows.filter((r) => r.epoch !== e.row.epoch), e.row];
+      return { runId, type: 'epoch', row: e.row, best: e.best };
+    case 'done':
+      metrics.rows = e.rows;
+      metrics.perClass = e.perClass;
+      return { runId, type: 'done', stoppedEarly: e.stoppedEarly };
+  }
+}
+
+function summary(r: RunRow): TrainRunSummary {
+  const m = parseMetrics(r.metrics);
+  const cfg = JSON.parse(r.config) as { epochs?: number };
+  const best = m.rows.reduce<EpochRow | null>((b, row) => (!b || row.fitness > b.fitness ? row : b), null);
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+    epochs: cfg.epochs ?? 100,
+    epochsDone: m.rows.length,
+    bestMAP50_95: best?.mAP50_95 ?? null,
+    bestMAP50: best?.mAP50 ?? null,
+    dir: r.dir ?? `runs/${r.name}`,
+  };
+}
+
+function parseMetrics(json: string | null): RunMetrics {
+  const m = json ? (JSON.parse(json) as Partial<RunMetrics>) : {};
+  return { rows: m.rows ?? [], perClass: m.perClass ?? [], effective: m.effective ?? {} };
+}
+
+function nextRunName(store: LabelStore): string {
+  const taken = new Set((store.db.prepare("SELECT name FROM runs WHERE kind = 'train'").pluck().all() as string[]));
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? 'train' : `train${i}`;
+    if (!taken.has(name) && !fs.existsSync(path.join(store.root, 'runs', name))) return name;
+  }
+}
+
+/** `run:<id>` -> that run's best weights; otherwise a file path that must exist. */
+function resolveModel(store: LabelStore, model: string): string {
+  const m = /^run:(\d+)$/.exec(model);
+  if (m) {
+    const r = store.db.prepare("SELECT name, dir FROM runs WHERE id = ? AND kind = 'train'").get(Number(m[1])) as { name: string; dir: string | null } | undefined;
+    if (!r) throw new AppError('NOT_FOUND', `training run ${m[1]} not found`);
+    const best = path.join(store.root, r.dir ?? `runs/${r.name}`, 'weights', 'best.safetensors');
+    if (!fs.existsSync(best)) throw new AppError('NOT_FOUND', `run ${r.name} has no best weights yet`);
+    return best;
+  }
+  const abs = path.resolve(model);
+  if (!fs.existsSync(abs)) throw new AppError('FILE_NOT_FOUND', `model file not found: ${abs}`);
+  return abs;
+}
