@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runModelBench } from './model';
 import { runPredictBench } from './predict';
 import { runBrowserGridBench } from './browser-grid';
 import { runCanvasBench } from './canvas';
@@ -28,6 +29,7 @@ const PARTS: Record<string, (args: Args, log: Log) => Promise<PartResult>> = {
     runStoreBench({ log, keepProject: args.keep, ...(args.queries !== undefined ? { queries: args.queries } : {}) }),
   browser: (_args, log) => runBrowserGridBench({ log }),
   predict: (_args, log) => runPredictBench({ log }),
+  model: (_args, log) => runModelBench({ log }),
   canvas: (args, log) => runCanvasBench({ log, keepProject: args.keep }),
 };
 

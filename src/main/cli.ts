@@ -244,7 +244,7 @@ async function runTrain(args: ParsedArgs, out: Out): Promise<number> {
         out(`${'Epoch'.padStart(9)}${'box_loss'.padStart(11)}${'cls_loss'.padStart(11)}${'dfl_loss'.padStart(11)}${'Instances'.padStart(11)}${'img/s'.padStart(9)}${'ETA'.padStart(9)}`);
       } else if (e.type === 'batch') {
         const now = Date.now();
-        if (e.batch !== e.batches && now - lastLine < 2000) return;
+        if (e.batch !== 1 && e.batch !== e.batches && now - lastLine < 2000) return;
         lastLine = now;
         const eta = e.etaSec === null ? '' : formatDuration(e.etaSec);
         out(`${`${e.epoch}/${e.epochs}`.padStart(9)}${e.losses.map((l) => l.toFixed(4).padStart(11)).join('')}${String(e.instances).padStart(11)}${e.imagesPerSec.toFixed(2).padStart(9)}${eta.padStart(9)}  ${e.batch}/${e.batches}`);

@@ -27,6 +27,7 @@ import { readOnnxMetadataProps } from '../../src/main/infer/onnx-metadata';
 import { buildOnnx, decodeModel, exportOnnx } from '../../src/main/model/onnx';
 import { readPtFile, type PtCheckpoint, type TensorView } from '../../src/main/model/pt/pt-reader';
 import { YoloModel } from '../../src/main/model/yolo';
+import { inspectModelFile } from '../../src/main/model/zoo';
 import { floatToHalf } from '../helpers/model-pt-writer';
 import { useModelTestBackend } from '../helpers/model-fixtures';
 import { tmpDir } from '../helpers/tmp';
@@ -297,3 +298,25 @@ describe.each(['yolov8n-coco.pt', 'yolo11n-rand.pt'])('ONNX export of %s', (file
     }
   });
 });
+
+describe('models.inspect on the shared files', () => {
+  it("reads the shared checkpoints and Ultralytics' .onnx, and our export of it counts the same parameters", async () => {
+    expect(await inspectModelFile(path.join(MODELS, 'yolo11n-coco.pt'))).toMatchObject({ format: 'pt', nc: 80, params: 2_624_080, yamlScale: 'n', family: 'yolo11' });
+    expect(await inspectModelFile(path.join(MODELS, 'yolov8n-coco.pt'))).toMatchObject({ format: 'pt', nc: 80, params: 3_157_200, yamlScale: 'n', family: 'yolov8' });
+    const theirs = await inspectModelFile(path.join(MODELS, 'yolo11n-coco.onnx'));
+    expect(theirs).toMatchObject({ format: 'onnx', task: 'detect', nc: 80, imgsz: [640, 640], yamlScale: 'n', family: 'yolo11', source: 'Ultralytics YOLO11n model trained on coco.yaml' });
+    expect(theirs.names[0]).toBe('person');
+    await useModelTestBackend();
+    const m = YoloModel.fromCheckpoint(readPtFile(path.join(MODELS, 'yolo11n-coco.pt')));
+    try {
+      const file = path.join(tmpDir(), 'ours.onnx');
+      await exportOnnx(m, { imgsz: 640, path: file, source: 'yolo11n-coco.pt' });
+      const ours = await inspectModelFile(file);
+      expect(ours).toMatchObject({ format: 'onnx', nc: 80, imgsz: [640, 640], yamlScale: 'n', family: 'yolo11', source: 'yolo11n-coco.pt', params: theirs.params });
+      console.log(`yolo11n exported (BN fused): ${ours.params} parameters, as in Ultralytics' .onnx (${theirs.params})`);
+    } finally {
+      m.dispose();
+    }
+  });
+});
+

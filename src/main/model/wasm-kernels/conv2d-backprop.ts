@@ -21,6 +21,42 @@ const MEMMOVE_MIN = 24;
 /** Pixels per tile while transposing NHWC rows into channel-major planes. */
 const TILE = 64;
 
+type ConvGeometry = {
+  B: number;
+  H: number;
+  W: number;
+  C: number;
+  OH: number;
+  OW: number;
+  CO: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  top: number;
+  left: number;
+};
+
+function geometry(info: tf.backend_util.Conv2DInfo, op: string): ConvGeometry {
+  if (info.dataFormat !== 'channelsLast') throw new Error(`wasm ${op}: only NHWC (channelsLast) is supported, got ${info.dataFormat}`);
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error(`wasm ${op}: dilations must be 1`);
+  return {
+    B: info.batchSize,
+    H: info.inHeight,
+    W: info.inWidth,
+    C: info.inChannels,
+    OH: info.outHeight,
+    OW: info.outWidth,
+    CO: info.outChannels,
+    KH: info.filterHeight,
+    KW: info.filterWidth,
+    SH: info.strideHeight,
+    SW: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
 /** The whole wasm heap as floats (valid until the next allocation), and a tensor's float offset in it. */
 function heapOf(backend: WasmBackend, info: tf.TensorInfo): { heap: Float32Array; at: number } {
   const v = f32(backend, info);

@@ -2,7 +2,8 @@
  * @file Gradient kernels that let YOLO train on tfjs-backend-wasm. Its 4.22 build registers no
  * Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter or DepthwiseConv2dNativeBackpropInput
  * (a training step fails with "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'"),
- * and its Conv2DBackpropInput is a scalar loop ~10x slower than the forward conv. Everything else a
+ * its Conv2DBackpropInput is a scalar loop ~10x slower than the forward conv, and its Identity (run
+ * by the engine on every tensor saved for a gradient) copies the data. Everything else a
  * train-mode yolo forward + backward needs (MaxPoolGrad, BatchMatMul, Softmax, SplitV, ...) it has.
  *
  *   await import('@tensorflow/tfjs-backend-wasm');
@@ -11,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-backprop';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
+import { identity } from './identity';
 
 export { chunkRows } from './wasm-heap';
 
@@ -20,6 +22,7 @@ export const WASM_TRAINING_KERNELS: readonly { name: string; kind: 'added' | 're
   { name: tf.Conv2DBackpropInput, kind: 'replaced', kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc },
   { name: tf.DepthwiseConv2dNativeBackpropFilter, kind: 'added', kernelFunc: depthwiseConv2dNativeBackpropFilter as unknown as tf.KernelFunc },
   { name: tf.DepthwiseConv2dNativeBackpropInput, kind: 'added', kernelFunc: depthwiseConv2dNativeBackpropInput as unknown as tf.KernelFunc },
+  { name: tf.Identity, kind: 'replaced', kernelFunc: identity as unknown as tf.KernelFunc },
 ];
 
 /** True when our kernels are the ones tfjs will run on wasm. */

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { AppError } from '../../../shared/errors';
@@ -113,20 +113,16 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
 
   let received = start;
   opts.onProgress?.({ received, total });
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      received += chunk.length;
-      opts.onProgress?.({ received, total });
-      cb(null, chunk);
-    },
-  });
+  // Each chunk is on disk before the next is read, so after a failure the .part holds every byte
+  // received and the next attempt resumes exactly there.
+  const fh = await fs.promises.open(part, start > 0 ? 'a' : 'w');
   try {
-    await pipeline(
-      Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>),
-      counter,
-      fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }),
-      ...(opts.signal ? [{ signal: opts.signal }] : []),
-    );
+    for await (const chunk of Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>)) {
+      const buf = chunk as Uint8Array;
+      await fh.write(buf);
+      received += buf.length;
+      opts.onProgress?.({ received, total });
+    }
   } catch (err) {
     // The .part stays: the next attempt resumes from it.
     if (opts.signal?.aborted) throw new AppError('JOB_CANCELLED', `download of ${label} cancelled after ${mb(received)}; it resumes from there next time`);
@@ -134,6 +130,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       `download of ${label} was interrupted after ${mb(received)}${total ? ` of ${mb(total)}` : ''} (${errorCode(err) ?? (err as Error).message}); run it again to resume`,
       { received, total },
     );
+  } finally {
+    await fh.close();
   }
   if (total !== null && received !== total) {
     throw fail(`download of ${label} ended after ${mb(received)} of ${mb(total)}; run it again to resume`, { received, total });

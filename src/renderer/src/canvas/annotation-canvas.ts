@@ -199,10 +199,7 @@ export class AnnotationCanvas {
     Konva.autoDrawEnabled = false;
     this.#size = { width: Math.max(1, container.clientWidth), height: Math.max(1, container.clientHeight) };
     this.#stage = new Konva.Stage({ container, width: this.#size.width, height: this.#size.height, listening: false });
-    this.#tiles = new TileLoader(() => {
-      this.#painter.tileArrived();
-      this.#request('image');
-    });
+    this.#tiles = new TileLoader(() => this.#request('image'));
     this.#painter = new ImagePainter(this.#tiles, () => this.#request('image'));
     this.#imageLayer = this.#layer((ctx) => this.#drawImage(ctx));
     this.#boxLayer = this.#layer((ctx) => this.#drawBoxes(ctx));

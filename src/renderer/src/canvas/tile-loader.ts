@@ -25,6 +25,11 @@ export class TileLoader {
     return this.#cache.get(url);
   }
 
+  /** True when the tile is decoded (without marking it used). */
+  has(url: string): boolean {
+    return this.#cache.has(url);
+  }
+
   /** Replaces the queue with these URLs (most wanted first); those cached or loading are skipped. */
   want(urls: readonly string[]): void {
     this.#queue = urls.filter((u) => !this.#cache.has(u) && !this.#inflight.has(u));

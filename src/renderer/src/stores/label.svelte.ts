@@ -28,10 +28,14 @@ interface Prepared {
   canUndo: boolean;
   canRedo: boolean;
   canvas: CanvasImage;
+  /** When it was read (performance.now()); Infinity for the session's own copy of an image it left. */
+  readAt: number;
 }
 
 /** Prepared images kept: the current one, the ones either side, and a few just visited. */
 const PREPARED_KEPT = 8;
+/** A prepared image older than this is read again after it is shown (another window may have edited it). */
+const STALE_MS = 30_000;
 const NOTICE_MS = 2500;
 
 export class LabelSession {
@@ -86,7 +90,6 @@ export class LabelSession {
       this.#prepared.set(leaving.id, Promise.resolve(this.#current(this.canvas)));
     }
     const predicted = predictNeighbors(this.neighbors, leaving?.id ?? null, id);
-    const cached = this.#prepared.has(id);
     this.loading = true;
     this.error = null;
     this.#neighbors = api['images.neighbors']({ id, filter });
@@ -110,7 +113,9 @@ export class LabelSession {
     this.selection = new Set();
     this.neighbors = predicted;
     this.loading = false;
-    void this.#afterOpen(id, generation, cached);
+    // The rest (neighbours' prefetch, a re-read) waits for this image's first frame to be on screen.
+    await afterPaint();
+    if (generation === this.#generation) void this.#afterOpen(id, generation, performance.now() - prep.readAt > STALE_MS);
   }
 
   /** The image D, A or Shift+D goes to (null at the end of the order). */
@@ -159,7 +164,7 @@ export class LabelSession {
       if (generation === this.#generation) this.error = errorMessage(err);
     }
     if (!revalidate) return;
-    // Shown from memory: read it again in case it changed meanwhile (another window, a job).
+    // Prepared a while ago: read it again in case it changed meanwhile (another window, a job).
     try {
       const [image, boxes, state] = await Promise.all([
         api['images.get']({ id }),
@@ -188,7 +193,7 @@ export class LabelSession {
       ]);
       const urls = { full: imageUrl(image), preview: previewUrl(image), tile: (l: number, c: number, r: number) => tileUrl(image, l, c, r) };
       const canvas = await loadCanvasImage(image, urls, view);
-      return { image, boxes, ...state, canvas };
+      return { image, boxes, ...state, canvas, readAt: performance.now() };
     })();
     this.#prepared.set(id, p);
     p.catch(() => {
@@ -198,7 +203,7 @@ export class LabelSession {
   }
 
   #current(canvas: CanvasImage): Prepared {
-    return { image: this.image!, boxes: this.boxes, canUndo: this.canUndo, canRedo: this.canRedo, canvas };
+    return { image: this.image!, boxes: this.boxes, canUndo: this.canUndo, canRedo: this.canRedo, canvas, readAt: Infinity };
   }
 
   /** Class merges and deletes change boxes anywhere: drop what was prepared and re-read this image. */
@@ -415,6 +420,11 @@ export class LabelSession {
     clearTimeout(this.#noticeTimer);
     this.#noticeTimer = setTimeout(() => (this.notice = null), NOTICE_MS);
   }
+}
+
+/** Resolves once the next frame has been produced (a task after its animation frame). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 /**

@@ -1,0 +1,172 @@
+/**
+ * Real Chromium driving the Train view against `npm run serve`: open the sample project, lose its
+ * val split and get it back through the pre-flight's action, fine-tune a tiny random-init
+ * checkpoint (made here) for one epoch at imgsz 64, watch batches and the epoch arrive, read the
+ * summary and per-class AP, download results.csv, find the run in the history; then start a run
+ * from its best weights and stop it (with the confirmation). Needs `npm run build:web` first.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/main/model/backend';
+import { saveCheckpoint } from '../../src/main/model/checkpoint';
+import { registerGradients } from '../../src/main/model/gradients';
+import { YoloModel } from '../../src/main/model/yolo';
+import { SAMPLE_CLASSES } from '../../src/main/project/sample';
+import { launchChromium, repoRoot, startServe, tempDir, type ServedApp } from '../helpers/e2e';
+import { tinyYolo11Yaml } from '../helpers/model-fixtures';
+
+const screenshots = path.join(repoRoot, 'test-results/screenshots');
+const shot = (name: string): string => path.join(screenshots, `${name}.png`);
+
+let home: string;
+let app: ServedApp;
+let browser: Browser;
+let checkpoint: string;
+let device: 'wasm' | 'cpu';
+
+/** wasm when its training (gradient) kernels work here, else the plain-JS cpu backend. */
+async function trainingDevice(): Promise<'wasm' | 'cpu'> {
+  await registerGradients();
+  await initBackend('wasm');
+  try {
+    tf.tidy(() => {
+      const w = tf.variable(tf.ones([3, 3, 2, 2]));
+      const { grads } = tf.variableGrads(() => tf.sum(tf.conv2d(tf.ones([1, 8, 8, 2]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')), [w]);
+      Object.values(grads).forEach((g) => g.dataSync());
+      w.dispose();
+    });
+    return 'wasm';
+  } catch {
+    await initBackend('cpu');
+    return 'cpu';
+  }
+}
+
+function call<T>(page: Page, method: string, args: unknown): Promise<T> {
+  return page.evaluate(
+    async ([m, a]) => {
+      const res = await fetch(`/api/${m}`, { method: 'POST', body: JSON.stringify(a), headers: { 'Content-Type': 'application/json' } });
+      const body = (await res.json()) as { ok: boolean; value: unknown; error?: { message: string } };
+      if (!body.ok) throw new Error(body.error?.message);
+      return body.value;
+    },
+    [method, args] as const,
+  ) as Promise<T>;
+}
+
+beforeAll(async () => {
+  home = tempDir('boxtune-e2e-train-');
+  fs.mkdirSync(screenshots, { recursive: true });
+  device = await trainingDevice();
+  // A tiny random-init YOLO11 for the sample's three classes: one epoch at imgsz 64 takes seconds.
+  const model = YoloModel.fromYaml(tinyYolo11Yaml(SAMPLE_CLASSES.length), SAMPLE_CLASSES.length, [...SAMPLE_CLASSES], { seed: 0 });
+  checkpoint = path.join(home, 'tiny.safetensors');
+  saveCheckpoint(checkpoint, model);
+  model.dispose();
+  app = await startServe(home);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  if (home) fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('train view', () => {
+  it('fine-tunes the sample project from a local checkpoint with live progress, a summary and history', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+
+    await page.goto(app.url);
+    await page.getByTestId('open-sample').click();
+    await page.getByTestId('browser-view').waitFor({ timeout: 90_000 });
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-view').waitFor();
+    await page.locator('[data-testid=train-preflight][data-ok=true]').waitFor();
+
+    // No val split: a blocker, Fine-tune disabled, and the fix offered beside it.
+    await call(page, 'dataset.assignSplits', { ratios: { train: 1, val: 0, test: 0 }, scope: 'all' });
+    await page.getByTestId('train-blockers').waitFor();
+    expect(await page.getByTestId('train-blockers').textContent()).toContain('no val split');
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
+    await page.getByTestId('train-createval').click();
+    await page.getByTestId('train-createval-ok').click();
+    await page.locator('[data-testid=train-preflight][data-ok=true]').waitFor();
+    expect(await page.getByTestId('train-class-bars').locator('.row').count()).toBe(3);
+
+    // Base model: the local checkpoint, inspected as it is typed.
+    await page.getByTestId('train-model').selectOption('file');
+    await page.getByTestId('train-model-path').fill(checkpoint);
+    await page.getByTestId('train-model-info').waitFor();
+    expect(await page.getByTestId('train-model-info').textContent()).toContain('3 classes');
+    await page.getByTestId('train-epochs').fill('1');
+    await page.getByTestId('train-imgsz').fill('64');
+    await page.getByTestId('train-batch').fill('4');
+    await page.getByTestId('train-advanced').locator('summary').click();
+    expect(await page.getByTestId('train-auto-hint').textContent()).toMatch(/auto picks AdamW\(lr≈0\.001429/);
+    await page.getByTestId('train-device').selectOption(device);
+
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-progress').waitFor();
+    // Batches arrive: progress text, the loss chart fills, the effective settings show.
+    await expect.poll(() => page.getByTestId('train-status').textContent(), { timeout: 90_000 }).toMatch(/batch \d+ \/ \d+|Validating/);
+    await expect.poll(async () => Number(await page.getByTestId('chart-loss').getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('train-backend').textContent(), { timeout: 30_000 }).toContain(device);
+    expect(await page.getByTestId('train-optimizer-effective').textContent()).toMatch(/AdamW\s+lr\s+0\.001429/);
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
+    await page.screenshot({ path: shot('train-running') });
+
+    // The end: the summary with per-class AP, the epoch on the mAP chart.
+    const summary = page.getByTestId('train-summary');
+    await summary.waitFor({ timeout: 150_000 });
+    expect(await summary.getAttribute('data-status')).toBe('done');
+    expect(await page.getByTestId('summary-epochs').textContent()).toBe('1 / 1');
+    expect(await page.getByTestId('summary-map5095').textContent()).toMatch(/^\d\.\d{3}$/);
+    await page.getByTestId('train-perclass').waitFor();
+    const classNames = await page.getByTestId('train-perclass').locator('tbody tr td:first-child').allTextContents();
+    expect(classNames.sort()).toEqual([...SAMPLE_CLASSES].sort());
+    expect(await page.getByTestId('chart-map').getAttribute('data-points')).toBe('1');
+    expect(await page.getByTestId('train-review').isDisabled()).toBe(true);
+
+    // results.csv as a download.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('train-csv').click()]);
+    expect(download.suggestedFilename()).toBe('train-results.csv');
+    const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+    expect(csv[0]).toContain('metrics/mAP50-95(B)');
+    expect(csv).toHaveLength(2);
+
+    // History: the run, done, one of one epochs.
+    const runs = page.getByTestId('train-run');
+    await expect.poll(() => runs.count()).toBe(1);
+    expect(await runs.first().getAttribute('data-status')).toBe('done');
+    expect(await runs.first().textContent()).toContain('1/1 ep');
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: shot('train-finished') });
+
+    // A second run from the first one's best weights, stopped after its first batch (confirmed).
+    const fromRun = await page.getByTestId('train-model').locator('option[value^="run:"]').first().getAttribute('value');
+    await page.getByTestId('train-model').selectOption(fromRun!);
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => page.getByTestId('train-status').textContent(), { timeout: 90_000 }).toMatch(/batch \d+ \/ \d+|Validating/);
+    await page.getByTestId('train-stop').click();
+    await page.getByTestId('train-stop-confirm').waitFor();
+    await page.getByTestId('train-stop-ok').click();
+    await page.locator('[data-testid=train-summary][data-status=cancelled]').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('summary-ending').textContent()).toContain('stopped by you');
+    await expect.poll(() => runs.count()).toBe(2);
+    expect(await runs.first().getAttribute('data-status')).toBe('cancelled');
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(false);
+
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+});
