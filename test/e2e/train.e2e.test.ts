@@ -160,7 +160,13 @@ describe('train view', () => {
     await page.getByTestId('train-stop').click();
     await page.getByTestId('train-stop-confirm').waitFor();
     await page.getByTestId('train-stop-ok').click();
-    await page.locator('[data-testid=train-summary][data-status=cancelled]').waitFor({ timeout: 60_000 });
+    try {
+      await page.locator('[data-testid=train-summary][data-status=cancelled]').waitFor({ timeout: 60_000 });
+    } catch (err) {
+      await page.screenshot({ path: shot('train-debug') });
+      console.log(JSON.stringify(await call(page, 'jobs.list', {}), null, 1), JSON.stringify(await call(page, 'train.runs', {})), app.output().slice(-3000));
+      throw err;
+    }
     expect(await page.getByTestId('summary-ending').textContent()).toContain('stopped by you');
     await expect.poll(() => runs.count()).toBe(2);
     expect(await runs.first().getAttribute('data-status')).toBe('cancelled');

@@ -37,7 +37,8 @@ export async function validate(
     const x = tf.tensor4d(batch.images, [batch.count, batch.height, batch.width, 3]);
     const raw = model.forward(x);
     if (loss) {
-      const { items } = loss.compute(raw, { batchIdx: batch.batchIdx, cls: batch.cls, bboxes: batch.boxes }, { imgsz: [batch.height, batch.width] });
+      const { items, total } = loss.compute(raw, { batchIdx: batch.batchIdx, cls: batch.cls, bboxes: batch.boxes }, { imgsz: [batch.height, batch.width] });
+      total.dispose();
       items.forEach((v, i) => (lossSum[i] = lossSum[i]! + v));
     }
     const decoded = model.decode(raw); // [B, 4+nc, N]

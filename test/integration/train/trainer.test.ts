@@ -45,7 +45,6 @@ function args(f: { dir: string; yaml: string; model: string }, extra: Record<str
     name: 'run',
     device,
     close_mosaic: 1,
-    warmup_epochs: 0,
     ...extra,
   });
 }
@@ -99,7 +98,7 @@ describe('train', () => {
   it('resumes a run killed with SIGKILL in the middle of an epoch', async () => {
     const f = await fixture(12);
     const cli = path.join(repoRoot, 'bin/boxtune.mjs');
-    const a = [`model=${f.model}`, `data=${f.yaml}`, 'epochs=3', 'imgsz=64', 'batch=4', 'workers=0', `project=${path.join(f.dir, 'runs')}`, 'name=run', `device=${device}`, 'warmup_epochs=0', 'close_mosaic=1'];
+    const a = [`model=${f.model}`, `data=${f.yaml}`, 'epochs=3', 'imgsz=64', 'batch=4', 'workers=0', `project=${path.join(f.dir, 'runs')}`, 'name=run', `device=${device}`, 'close_mosaic=1'];
     const results = path.join(f.dir, 'runs', 'run', 'results.csv');
     // Kill once epoch 1 is saved and epoch 2 has started.
     const killed = await new Promise<{ signal: string | null; sawEpoch2: boolean }>((resolve, reject) => {
