@@ -240,6 +240,7 @@ async function runTrain(args: ParsedArgs, out: Out): Promise<number> {
         out(`boxtune train: ${e.trainImages} train / ${e.valImages} val images, ${e.names.length} classes, backend ${e.backend.name}`);
         for (const r of e.backend.reasons) out(`  (${r.backend} not used: ${r.reason})`);
         out(`optimizer: ${e.optimizer.reason}`);
+        for (const w of e.warnings) out(`warning: ${w}`);
         out(`results to ${e.runDir}`);
         out(`${'Epoch'.padStart(9)}${'box_loss'.padStart(11)}${'cls_loss'.padStart(11)}${'dfl_loss'.padStart(11)}${'Instances'.padStart(11)}${'img/s'.padStart(9)}${'ETA'.padStart(9)}`);
       } else if (e.type === 'batch') {

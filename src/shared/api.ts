@@ -5,6 +5,7 @@
  */
 import type {
   AppInfo,
+  BackendReport,
   BoxChange,
   BoxRecord,
   ClassRecord,
@@ -35,6 +36,8 @@ import type {
 
 export interface Api {
   'app.info'(args: Record<string, never>): Promise<AppInfo>;
+  /** What trains (tfjs backend) and predicts (onnxruntime provider) here, and why the better ones cannot. */
+  'app.backends'(args: Record<string, never>): Promise<BackendReport>;
 
   /** Creates `dir` (or uses it if empty) and opens it as a new project. */
   'project.create'(args: { dir: string; name?: string }): Promise<ProjectInfo>;
@@ -109,6 +112,7 @@ export type ApiValue<M extends ApiMethod> = Awaited<ReturnType<Api[M]>>;
 /** Every method name, at run time (the preload maps each to a named function). */
 export const API_METHODS = [
   'app.info',
+  'app.backends',
   'project.create',
   'project.open',
   'project.openSample',

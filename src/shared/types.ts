@@ -274,6 +274,41 @@ export interface AppInfo {
   recentProjects: string[];
 }
 
+/** A tfjs training backend, best first: CUDA libtensorflow, CPU libtensorflow, WebAssembly, plain JS. */
+export type TrainingBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** An onnxruntime execution provider for predictions. */
+export type InferenceProviderName = 'cuda' | 'cpu';
+
+/** One way to compute, and whether it works on this machine. */
+export interface BackendStatus<N extends string = string> {
+  name: N;
+  /** For people: 'tfjs-node-gpu (CUDA)'. */
+  label: string;
+  available: boolean;
+  /** Why not, when unavailable ('libtensorflow is installed but CUDA 11.x libraries (...) were not found'); else what it runs with. */
+  detail: string;
+}
+
+/** What trains and what predicts here, best option first, and why the better ones cannot (app.backends). */
+export interface BackendReport {
+  training: {
+    backends: BackendStatus<TrainingBackendName>[];
+    /** What a training run with device 'auto' uses; null when nothing can train. */
+    chosen: TrainingBackendName | null;
+    /** True when a started backend confirmed it; false when judged from the installed files. */
+    verified: boolean;
+    summary: string;
+  };
+  inference: {
+    /** 'onnxruntime-node 1.30.0' */
+    runtime: string;
+    providers: BackendStatus<InferenceProviderName>[];
+    /** The best provider that can run; null when none can. */
+    chosen: InferenceProviderName | null;
+    summary: string;
+  };
+}
+
 // ---- training ----------------------------------------------------------------------------------
 
 /** What the Train view sends; anything left out takes Ultralytics' default. Data is the open project. */

@@ -2,8 +2,8 @@
  * Real Chromium driving the Train view against `npm run serve`: open the sample project, lose its
  * val split and get it back through the pre-flight's action, fine-tune a tiny random-init
  * checkpoint (made here) for one epoch at imgsz 64, watch batches and the epoch arrive, read the
- * summary and per-class AP, download results.csv, find the run in the history; then start a run
- * from its best weights and stop it (with the confirmation). Needs `npm run build:web` first.
+ * summary and per-class AP, download results.csv, find the run in the history, extend it by one
+ * epoch; then start a run from its best weights and stop it (with the confirmation). Needs `npm run build:web` first.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -102,6 +102,7 @@ describe('train view', () => {
     await page.getByTestId('train-createval-ok').click();
     await page.locator('[data-testid=train-preflight][data-ok=true]').waitFor();
     expect(await page.getByTestId('train-class-bars').locator('.row').count()).toBe(3);
+    await page.screenshot({ path: shot('train-setup') });
 
     // Base model: the local checkpoint, inspected as it is typed.
     await page.getByTestId('train-model').selectOption('file');
@@ -119,7 +120,7 @@ describe('train view', () => {
     await page.getByTestId('train-progress').waitFor();
     // Batches arrive: progress text, the loss chart fills, the effective settings show.
     await expect.poll(() => page.getByTestId('train-status').textContent(), { timeout: 90_000 }).toMatch(/batch \d+ \/ \d+|Validating/);
-    await expect.poll(async () => Number(await page.getByTestId('chart-loss').getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => Number(await page.getByTestId('chart-loss').getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(2);
     await expect.poll(() => page.getByTestId('train-backend').textContent(), { timeout: 30_000 }).toContain(device);
     expect(await page.getByTestId('train-optimizer-effective').textContent()).toMatch(/AdamW\s+lr\s+0\.001429/);
     expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
@@ -152,21 +153,27 @@ describe('train view', () => {
     await page.mouse.move(0, 0);
     await page.screenshot({ path: shot('train-finished') });
 
-    // A second run from the first one's best weights, stopped after its first batch (confirmed).
+    // Extend the finished run by one epoch: it resumes from its saved state and ends at 2 of 2.
+    await page.getByTestId('train-extend-epochs').fill('1');
+    await page.getByTestId('train-extend').click();
+    await page.getByTestId('train-progress').waitFor();
+    await page.locator('[data-testid=train-summary][data-status=done]').waitFor({ timeout: 150_000 });
+    await expect.poll(() => page.getByTestId('summary-epochs').textContent()).toBe('2 / 2');
+    await expect.poll(() => page.getByTestId('chart-map').getAttribute('data-points')).toBe('2');
+    await expect.poll(() => runs.first().textContent()).toContain('2/2 ep');
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: shot('train-extended') });
+
+    // A second run from the first one's best weights, stopped at its first batch (confirmed).
     const fromRun = await page.getByTestId('train-model').locator('option[value^="run:"]').first().getAttribute('value');
     await page.getByTestId('train-model').selectOption(fromRun!);
+    await page.getByTestId('train-epochs').fill('3'); // long enough that Stop lands mid-run
     await page.getByTestId('train-start').click();
     await expect.poll(() => page.getByTestId('train-status').textContent(), { timeout: 90_000 }).toMatch(/batch \d+ \/ \d+|Validating/);
     await page.getByTestId('train-stop').click();
     await page.getByTestId('train-stop-confirm').waitFor();
     await page.getByTestId('train-stop-ok').click();
-    try {
-      await page.locator('[data-testid=train-summary][data-status=cancelled]').waitFor({ timeout: 60_000 });
-    } catch (err) {
-      await page.screenshot({ path: shot('train-debug') });
-      console.log(JSON.stringify(await call(page, 'jobs.list', {}), null, 1), JSON.stringify(await call(page, 'train.runs', {})), app.output().slice(-3000));
-      throw err;
-    }
+    await page.locator('[data-testid=train-summary][data-status=cancelled]').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('summary-ending').textContent()).toContain('stopped by you');
     await expect.poll(() => runs.count()).toBe(2);
     expect(await runs.first().getAttribute('data-status')).toBe('cancelled');
@@ -174,5 +181,5 @@ describe('train view', () => {
 
     expect(pageErrors).toEqual([]);
     await context.close();
-  });
+  }, 240_000);
 });

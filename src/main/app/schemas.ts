@@ -41,6 +41,7 @@ const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must look like #rrgg
 
 export const API_SCHEMAS = {
   'app.info': empty,
+  'app.backends': empty,
   'project.create': z.strictObject({ dir: pathString, name: z.string().trim().max(200).optional() }),
   'project.open': z.strictObject({ dir: pathString }),
   'project.openSample': z.strictObject({

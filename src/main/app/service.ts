@@ -11,6 +11,7 @@ import type { Api, ApiEventMessage, ApiEvents } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import type {
   AppInfo,
+  BackendReport,
   BoxChange,
   ClassRecord,
   ClassUsage,
@@ -48,6 +49,7 @@ import { resolveImageAsset, type AssetFile, type ImageAsset } from '../images/im
 import { imageView } from '../images/pyramid';
 import { ThumbnailJobs } from '../images/thumbnail-job';
 import { preflight, TrainService } from '../train/train-service';
+import { describeBackends } from '../model/backend-report';
 import { inspectModelFile, ModelZoo } from '../model/zoo';
 import { Settings } from './settings';
 
@@ -110,6 +112,10 @@ export class BoxtuneService implements Api {
       project: this.store ? { root: this.store.root, name: this.store.name } : null,
       recentProjects: this.settings.recentProjects().filter((p) => LabelStore.isProject(p)),
     };
+  }
+
+  async 'app.backends'(_args: Empty): Promise<BackendReport> {
+    return describeBackends();
   }
 
   async 'project.create'(args: { dir: string; name?: string }): Promise<ProjectInfo> {

@@ -250,11 +250,9 @@ export class LabelStore {
     }[];
     const statuses = Object.fromEntries(IMAGE_STATUSES.map((s) => [s, 0])) as Record<ImageStatus, number>;
     for (const r of statusRows) statuses[r.status] = r.n;
+    // From image_classes (one row per image and class) rather than the boxes: ~10x fewer rows.
     const perClassRows = this.db
-      .prepare(
-        `SELECT b.class_id AS classId, i.split AS split, COUNT(*) AS n
-         FROM boxes b JOIN images i ON i.id = b.image_id GROUP BY b.class_id, i.split`,
-      )
+      .prepare('SELECT class_id AS classId, split, SUM(boxes) AS n FROM image_classes GROUP BY class_id, split')
       .all() as { classId: number; split: Split; n: number }[];
     const perClassSplit: ProjectInfo['perClassSplit'] = {};
     for (const r of perClassRows) (perClassSplit[r.classId] ??= {})[r.split] = r.n;

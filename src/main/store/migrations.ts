@@ -73,6 +73,7 @@ CREATE TABLE images (
 ) STRICT;
 CREATE INDEX images_split_status ON images (split, status, id);
 CREATE INDEX images_status ON images (status, id);
+CREATE INDEX images_split ON images (split, id);
 CREATE INDEX images_hash ON images (hash);
 
 CREATE TABLE runs (
@@ -155,6 +156,7 @@ CREATE TABLE image_classes (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX image_classes_filter ON image_classes (class_id, split, status, image_id);
 CREATE INDEX image_classes_status ON image_classes (class_id, status, image_id);
+CREATE INDEX image_classes_class ON image_classes (class_id, image_id);
 
 CREATE TRIGGER classes_ai AFTER INSERT ON classes BEGIN
   INSERT INTO class_counts (class_id, boxes) VALUES (NEW.id, 0);

@@ -41,7 +41,19 @@ export interface BatchProgress {
 }
 
 export type TrainEvent =
-  | { type: 'start'; runDir: string; backend: BackendChoice; optimizer: OptimizerChoice; trainImages: number; valImages: number; names: string[]; startEpoch: number; epochs: number }
+  | {
+      type: 'start';
+      runDir: string;
+      backend: BackendChoice;
+      optimizer: OptimizerChoice;
+      trainImages: number;
+      valImages: number;
+      names: string[];
+      startEpoch: number;
+      epochs: number;
+      /** Things the user should know (no val images, images listed in both splits, ...). */
+      warnings: string[];
+    }
   | BatchProgress
   | { type: 'validating'; epoch: number; done: number; total: number }
   | { type: 'epoch'; row: EpochRow; best: boolean }
@@ -156,7 +168,9 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
   };
   const trainLoader = new BatchLoader({ samples: trainData.samples, imgsz: args.imgsz, batchSize: batch, epochs: args.epochs, seed: args.seed, hyp, workers: args.workers, cache: args.cache });
   const valLoader = new BatchLoader({ samples: valData.samples, imgsz: args.imgsz, batchSize: batch * 2, mode: 'val', rect: true, workers: args.workers, interpolation: 'linear' });
-  emit({ type: 'start', runDir, backend, optimizer: choice, trainImages: trainData.samples.length, valImages: valData.samples.length, names, startEpoch, epochs: args.epochs });
+  const warnings = [...trainData.warnings, ...valData.warnings];
+  if (valData.samples.length === 0) warnings.push('there are no val images: metrics stay 0 and best.safetensors is just the first epoch');
+  emit({ type: 'start', runDir, backend, optimizer: choice, trainImages: trainData.samples.length, valImages: valData.samples.length, names, startEpoch, epochs: args.epochs, warnings });
 
   const nb = trainLoader.batchesPerEpoch;
   const nw = warmupIterations(nb, args.warmup_epochs);

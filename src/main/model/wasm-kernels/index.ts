@@ -2,9 +2,10 @@
  * @file Gradient kernels that let YOLO train on tfjs-backend-wasm. Its 4.22 build registers no
  * Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter or DepthwiseConv2dNativeBackpropInput
  * (a training step fails with "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'"),
- * its Conv2DBackpropInput is a scalar loop ~10x slower than the forward conv, and its Identity (run
- * by the engine on every tensor saved for a gradient) copies the data. Everything else a
- * train-mode yolo forward + backward needs (MaxPoolGrad, BatchMatMul, Softmax, SplitV, ...) it has.
+ * its Conv2DBackpropInput is a scalar loop ~10x slower than the forward conv, its MaxPoolGrad
+ * misroutes gradients of some strided pools, and its Identity (run by the engine on every tensor
+ * saved for a gradient) copies the data. Everything else a train-mode yolo forward + backward needs
+ * (BatchMatMul, Softmax, SplitV, Concat, ...) it has.
  *
  *   await import('@tensorflow/tfjs-backend-wasm');
  *   registerWasmTrainingKernels();   // backend.ts does this when it picks wasm
@@ -13,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-backprop';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-backprop';
 import { identity } from './identity';
+import { maxPoolGrad } from './max-pool-grad';
 
 export { chunkRows } from './wasm-heap';
 
@@ -22,6 +24,7 @@ export const WASM_TRAINING_KERNELS: readonly { name: string; kind: 'added' | 're
   { name: tf.Conv2DBackpropInput, kind: 'replaced', kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc },
   { name: tf.DepthwiseConv2dNativeBackpropFilter, kind: 'added', kernelFunc: depthwiseConv2dNativeBackpropFilter as unknown as tf.KernelFunc },
   { name: tf.DepthwiseConv2dNativeBackpropInput, kind: 'added', kernelFunc: depthwiseConv2dNativeBackpropInput as unknown as tf.KernelFunc },
+  { name: tf.MaxPoolGrad, kind: 'replaced', kernelFunc: maxPoolGrad as unknown as tf.KernelFunc },
   { name: tf.Identity, kind: 'replaced', kernelFunc: identity as unknown as tf.KernelFunc },
 ];
 

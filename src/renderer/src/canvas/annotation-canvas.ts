@@ -112,6 +112,8 @@ export interface FrameInfo {
   /** performance.now() at the frame's start, and of the first input event it handled (or null). */
   frameAt: number;
   inputAt: number | null;
+  /** performance.now() when this draw began. */
+  drawAt: number;
 }
 
 export const FRAME_EVENT = 'canvasframe';
@@ -378,6 +380,9 @@ export class AnnotationCanvas {
   #setView(view: View, fitted: boolean): void {
     // Whole device pixels, so the image layer's cached picture is copied 1:1 (image-painter.ts).
     const pr = Konva.pixelRatio;
+    // A zoom moves every box under the pointer: the hover card goes until the pointer moves again
+    // (and the ui layer stays hidden while the wheel turns, when nothing is selected).
+    if (view.scale !== this.#view.scale) this.#setHover(null);
     this.#exact = view;
     this.#view = { scale: view.scale, x: Math.round(view.x * pr) / pr, y: Math.round(view.y * pr) / pr };
     this.#fitted = fitted;
@@ -691,8 +696,8 @@ export class AnnotationCanvas {
       this.#boxLayer.draw();
       drawn.push('boxes');
     }
-    // An empty ui layer is hidden, not drawn: without a GPU every canvas on screen costs its
-    // pixels' copy in each frame's commit, changed or not (bench/canvas.ts).
+    // An empty ui layer is hidden rather than redrawn blank: a canvas that changes costs a copy of
+    // its pixels in the frame's commit (a few ms each without a GPU), a hidden one nothing.
     if (d.ui) {
       const show = !this.#uiIsEmpty();
       if (show !== this.#uiShown) {
@@ -714,6 +719,7 @@ export class AnnotationCanvas {
       workMs,
       frameAt,
       inputAt: this.#inputAt,
+      drawAt: t0,
     };
     this.#inputAt = null;
     // The view for tests and tools (before snapping: what zoom steps keep exact).
