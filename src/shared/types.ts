@@ -228,8 +228,11 @@ export interface ExportSummary {
 export interface SplitRequest {
   ratios: { train: number; val: number; test: number };
   seed?: number;
-  /** 'unassigned' keeps images that already have a split (the default); 'all' reassigns everything. */
-  scope?: 'unassigned' | 'all';
+  /**
+   * 'unassigned' keeps images that already have a split (the default); 'all' reassigns everything;
+   * 'train' re-splits only the current train images (e.g. to carve a val split out of train).
+   */
+  scope?: 'unassigned' | 'all' | 'train';
 }
 
 export interface SplitSummary {

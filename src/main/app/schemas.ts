@@ -92,7 +92,7 @@ export const API_SCHEMAS = {
   'dataset.assignSplits': z.strictObject({
     ratios: z.strictObject({ train: ratio, val: ratio, test: ratio }),
     seed: z.number().int().optional(),
-    scope: z.enum(['unassigned', 'all']).optional(),
+    scope: z.enum(['unassigned', 'all', 'train']).optional(),
   }),
   'train.preflight': empty,
   'train.start': z.strictObject({

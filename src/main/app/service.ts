@@ -318,7 +318,11 @@ export class BoxtuneService implements Api {
 
   async 'dataset.assignSplits'(args: SplitRequest): Promise<SplitSummary> {
     const store = this.requireStore();
-    const updates = planSplits(store.imageClasses(), args);
+    const images = store.imageClasses();
+    const updates =
+      args.scope === 'train'
+        ? planSplits(images.filter((i) => i.split === 'train'), { ...args, scope: 'all' })
+        : planSplits(images, { ...args, scope: args.scope ?? 'unassigned' });
     store.setSplits(updates);
     const counts = Object.fromEntries(SPLITS.map((s) => [s, 0])) as SplitSummary['counts'];
     for (const s of store.info().splits) counts[s.split] = s.images;

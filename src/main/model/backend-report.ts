@@ -189,6 +189,9 @@ function trainingStatus(probe: Probe, b: (typeof TRAINING)[number]): BackendStat
         const also = cuda.problem ? `; besides, ${cuda.problem}` : '';
         return status(false, `${b.pkg} is not installed (its install downloads libtensorflow, which failed or was skipped)${also}`);
       }
+      if ((probe.os !== 'linux' && probe.os !== 'win32') || probe.env.arch !== 'x64') {
+        return status(false, `${b.pkg} has no CUDA build for ${probe.env.platform}-${probe.env.arch} (only Linux and Windows on x64)`);
+      }
       const broken = tfjsNodeProblem(probe, b.pkg, dir);
       if (broken) return status(false, broken);
       if (cuda.problem) return status(false, `libtensorflow is installed but ${cuda.problem}`);
@@ -282,10 +285,11 @@ export function describeBackends(opts: DescribeOptions = {}): BackendReport {
   const label = (n: string | null, list: BackendStatus[]) => list.find((s) => s.name === n)?.label ?? 'nothing';
   const better = (list: BackendStatus[], n: string | null) => {
     const i = list.findIndex((s) => s.name === n);
-    return (i < 0 ? list : list.slice(0, i)).map((s) => `${s.label}: ${s.detail}`);
+    return (i < 0 ? list : list.slice(0, i)).map((s) => `${s.label}: ${s.detail}.`);
   };
-  const trainingSummary = [`Training runs on ${label(chosenTraining, backends)}${started ? '' : ' (from the installed files; the training worker confirms when it starts)'}.`, ...better(backends, chosenTraining)].join(' ');
-  const inferenceSummary = [`Predictions run on ${label(chosenInference, providers)} (${runtime}).`, ...better(providers, chosenInference)].join(' ');
+  const judged = started ? '' : ', judged from the installed files (the training worker confirms when it starts)';
+  const trainingSummary = [`Training runs on ${label(chosenTraining, backends)}${judged}.`, ...better(backends, chosenTraining)].join(' ');
+  const inferenceSummary = [`Predictions run on ${label(chosenInference, providers)}, ${runtime}.`, ...better(providers, chosenInference)].join(' ');
   return {
     training: { backends, chosen: chosenTraining, verified: !!started, summary: trainingSummary },
     inference: { runtime, providers, chosen: chosenInference, summary: inferenceSummary },

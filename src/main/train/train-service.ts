@@ -76,24 +76,27 @@ export class TrainService {
       if (check.blockers.length) throw new AppError('INVALID_INPUT', `cannot train yet: ${check.blockers.join('; ')}`, check);
     }
     const name = resume?.name ?? nextRunName(store);
-    const args: Record<string, unknown> = {
-      model: resolveModel(store, req.model),
-      data: store.root,
-      project: path.join(store.root, 'runs'),
-      name,
-      ...(req.epochs !== undefined ? { epochs: req.epochs } : {}),
-      ...(req.imgsz !== undefined ? { imgsz: req.imgsz } : {}),
-      ...(req.batch !== undefined ? { batch: req.batch } : {}),
-      ...(req.freeze !== undefined ? { freeze: req.freeze } : {}),
-      ...(req.optimizer !== undefined ? { optimizer: req.optimizer } : {}),
-      ...(req.lr0 !== undefined ? { lr0: req.lr0 } : {}),
-      ...(req.patience !== undefined ? { patience: req.patience } : {}),
-      ...(req.cosLr !== undefined ? { cos_lr: req.cosLr } : {}),
-      ...(req.closeMosaic !== undefined ? { close_mosaic: req.closeMosaic } : {}),
-      ...(req.seed !== undefined ? { seed: req.seed } : {}),
-      ...(req.device !== undefined ? { device: req.device } : {}),
-      ...(resume ? { resume: true } : {}),
-    };
+    // A resumed or extended run keeps its own settings (as Ultralytics' resume does); only the
+    // epoch count may grow.
+    const args: Record<string, unknown> = resume
+      ? { ...(JSON.parse(resume.config) as Record<string, unknown>), ...(req.epochs !== undefined ? { epochs: req.epochs } : {}), resume: true }
+      : {
+          model: resolveModel(store, req.model),
+          data: store.root,
+          project: path.join(store.root, 'runs'),
+          name,
+          ...(req.epochs !== undefined ? { epochs: req.epochs } : {}),
+          ...(req.imgsz !== undefined ? { imgsz: req.imgsz } : {}),
+          ...(req.batch !== undefined ? { batch: req.batch } : {}),
+          ...(req.freeze !== undefined ? { freeze: req.freeze } : {}),
+          ...(req.optimizer !== undefined ? { optimizer: req.optimizer } : {}),
+          ...(req.lr0 !== undefined ? { lr0: req.lr0 } : {}),
+          ...(req.patience !== undefined ? { patience: req.patience } : {}),
+          ...(req.cosLr !== undefined ? { cos_lr: req.cosLr } : {}),
+          ...(req.closeMosaic !== undefined ? { close_mosaic: req.closeMosaic } : {}),
+          ...(req.seed !== undefined ? { seed: req.seed } : {}),
+          ...(req.device !== undefined ? { device: req.device } : {}),
+        };
     const now = Date.now();
     const runId = resume
       ? resume.id
@@ -102,10 +105,13 @@ export class TrainService {
             .prepare("INSERT INTO runs (kind, name, status, config, dir, created_at) VALUES ('train', ?, 'running', ?, ?, ?)")
             .run(name, JSON.stringify(args), `runs/${name}`, now).lastInsertRowid,
         );
-    if (resume) store.db.prepare("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?").run(runId);
+    if (resume) {
+      const { resume: _r, ...stored } = args;
+      store.db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, config = ? WHERE id = ?").run(JSON.stringify(stored), runId);
+    }
     const root = store.root;
     let lastBatchEvent = 0;
-    const metrics: RunMetrics = { rows: [], perClass: [], effective: {} };
+    const metrics: RunMetrics = resume ? parseMetrics(resume.metrics) : { rows: [], perClass: [], effective: {} };
     const job = this.jobs.start('train', `Train ${name}`, async (ctx) => {
       const finish = (status: TrainRunSummary['status']): void => {
         store.db.open &&
@@ -113,11 +119,16 @@ export class TrainService {
             .prepare('UPDATE runs SET status = ?, metrics = ?, finished_at = ? WHERE id = ?')
             .run(status, JSON.stringify(metrics), Date.now(), runId);
       };
+      let done: TrainProgress | null = null;
       try {
         const result = await runInWorker({ kind: 'train', args }, ctx, (data) => {
           const e = data as TrainEvent;
           const progress = toProgress(runId, e, metrics);
           if (!progress) return;
+          if (progress.type === 'done') {
+            done = progress; // sent once the run row says so too
+            return;
+          }
           if (progress.type === 'batch') {
             const t = Date.now();
             if (t - lastBatchEvent < BATCH_EVENT_MS && progress.batch !== progress.batches) return;
@@ -127,7 +138,9 @@ export class TrainService {
           }
           this.emit(progress);
         });
+        if (ctx.signal.aborted) throw new AppError('JOB_CANCELLED', 'training stopped');
         finish('done');
+        if (done) this.emit(done);
         return { runId, root, ...(result as object) };
       } catch (err) {
         finish(err instanceof AppError && err.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed');
@@ -184,6 +197,7 @@ function toProgress(runId: number, e: TrainEvent, metrics: RunMetrics): TrainPro
       return { runId, type: 'validating', epoch: e.epoch, done: e.done, total: e.total };
     case 'epoch':
       metrics.rows = [...metrics.rows.filter((r) => r.epoch !== e.row.epoch), e.row];
+      metrics.perClass = e.perClass;
       return { runId, type: 'epoch', row: e.row, best: e.best };
     case 'done':
       metrics.rows = e.rows;

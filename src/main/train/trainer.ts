@@ -56,7 +56,7 @@ export type TrainEvent =
     }
   | BatchProgress
   | { type: 'validating'; epoch: number; done: number; total: number }
-  | { type: 'epoch'; row: EpochRow; best: boolean }
+  | { type: 'epoch'; row: EpochRow; best: boolean; perClass: PerClassAp[] }
   | { type: 'done'; runDir: string; best: string; last: string; rows: EpochRow[]; stoppedEarly: boolean; perClass: PerClassAp[] };
 
 export interface PerClassAp {
@@ -265,7 +265,8 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
       if (isBest) fs.copyFileSync(path.join(weightsDir, 'last.safetensors'), path.join(weightsDir, 'best.safetensors'));
       saveTrainState(weightsDir, { model, optimizer, ema, epoch, bestFitness, rows });
       writeResultsCsv(path.join(runDir, 'results.csv'), rows);
-      emit({ type: 'epoch', row, best: isBest });
+      emit({ type: 'epoch', row, best: isBest, perClass: lastPerClass });
+      if (opts.signal?.aborted) throw new AppError('JOB_CANCELLED', 'training stopped');
 
       if (epochsWithoutImprovement >= args.patience) {
         stoppedEarly = true;

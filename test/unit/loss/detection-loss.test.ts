@@ -208,6 +208,7 @@ describe('V8DetectionLoss', () => {
     expect(Array.from(p.gtLabels)).toEqual([1, 0, 2, 0]);
     expect(Array.from(p.maskGt)).toEqual([1, 0, 1, 0]); // an all-zero box counts as padding, as x1+y1+x2+y2 > 0 decides
     expect(Array.from(p.gtBboxes.subarray(8, 12))).toEqual([32, 24, 96, 40]); // (w, h) = (128, 64)
+    expect(() => crit.preprocess({ batchIdx: [0], cls: [3], bboxes: [0.5, 0.5, 0.1, 0.1] }, 1, [64, 64])).toThrow(/class 3 of box 0 is not in 0\.\.2/);
     const bad = tf.zeros([1, 8, 8, 10]) as tf.Tensor4D;
     expect(() => crit.compute([bad, bad, bad], noTargets)).toThrow(/expected \[1, h, w, 67\]/);
     const raw = rawLevels(1, [8, 4, 2], 3, () => 0);

@@ -28,12 +28,15 @@ const convCases: ConvCase[] = [
   { x: [1, 5, 5, 2], f: [2, 2, 2, 3], s: 1, pad: 2 }, // pad > k-1: dx cannot be a plain conv of dy
   { x: [3, 6, 5, 1], f: [3, 3, 1, 1], s: 1, pad: 'same' },
   { x: [1, 4, 4, 3], f: [4, 4, 3, 2], s: 1, pad: 'valid' }, // a 1x1 output
+  { x: [2, 8, 8, 6], f: [1, 1, 6, 4], s: 1, pad: 'valid' }, // 1x1 reduction (K > CO)
+  { x: [1, 9, 9, 1], f: [3, 3, 1, 12], s: 1, pad: 'same' }, // CO > K: dW computed transposed, plain im2col
 ];
 
 /** Large enough that M = B*OH*OW spans several chunks (the pointwise path and the strided-plane path). */
 const chunkedCases: ConvCase[] = [
   { x: [1, 130, 130, 2], f: [1, 1, 2, 3], s: 1, pad: 'valid' },
   { x: [1, 132, 130, 2], f: [3, 3, 2, 3], s: 1, pad: 'same' },
+  { x: [1, 130, 130, 1], f: [3, 3, 1, 12], s: 1, pad: 'same' },
 ];
 
 const dwCases: ConvCase[] = [

@@ -7,6 +7,7 @@
  * to memory reshuffles (im2col / col2im), linear in the data:
  *
  *   dW [KH*KW*C, CO] = colsT [KH*KW*C, M] x dy [M, CO]     (M = B*OH*OW; colsT built here)
+ *                   (or its transpose dyT x cols when CO > KH*KW*C: XNNPACK wants the larger as rows)
  *   dx, stride 1:   conv2d(dy, W flipped 180 deg, in/out swapped, pads KH-1-top ...)  (XNNPACK conv)
  *   dx, otherwise:  dcols [M, KH*KW*C] = dy [M, CO] x W^T [CO, KH*KW*C], then col2im (scatter-add)
  *
@@ -178,6 +179,32 @@ function transposeRows(h: Float32Array, src: number, dst: number, rows: number, 
   }
 }
 
+/**
+ * Plain im2col of the output rows r0 .. r0 + rc - 1 into cols [rc*OW, KH*KW*C] at `colsAt`: each
+ * row holds, tap by tap, the C channels of the input pixel that output position reads (0 in the
+ * padding).
+ */
+function im2col(h: Float32Array, xAt: number, colsAt: number, g: ConvGeometry, r0: number, rc: number): void {
+  const { H, W, C, OH, OW, KH, KW, SH, SW, top, left } = g;
+  const K = KH * KW * C;
+  for (let t = 0; t < rc; t++) {
+    const r = r0 + t;
+    const oh = r % OH;
+    const b = (r - oh) / OH;
+    for (let ow = 0; ow < OW; ow++) {
+      let d = colsAt + (t * OW + ow) * K;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * SH - top + kh;
+        for (let kw = 0; kw < KW; kw++, d += C) {
+          const iw = ow * SW - left + kw;
+          if (ih < 0 || ih >= H || iw < 0 || iw >= W) h.fill(0, d, d + C);
+          else copyRun(h, d, xAt + ((b * H + ih) * W + iw) * C, C);
+        }
+      }
+    }
+  }
+}
+
 /** dW = d(sum dy * conv2d(x, W)) / dW. inputs x [B,H,W,C], dy [B,OH,OW,CO] -> [KH,KW,C,CO] */
 export function conv2DBackpropFilter(args: WasmKernelArgs<'x' | 'dy', tf.Conv2DBackpropFilterAttrs>): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -203,9 +230,12 @@ export function conv2DBackpropFilter(args: WasmKernelArgs<'x' | 'dy', tf.Conv2DB
     f32(backend, out).fill(0);
     return out;
   }
-  // 1x1, stride 1, no padding: x's rows are the columns already (transposed in place of im2col).
+  // XNNPACK's GEMM runs fastest with the larger of K and CO as its rows (2-4x on skinny shapes), so
+  // when CO > K (1x1 expansions) we compute dW^T [CO, K] = dyT [CO, M] x cols [M, K] instead.
+  const byRowsOfDy = CO > K;
+  // 1x1, stride 1, no padding: x's rows are the im2col rows already.
   const pointwise = KH === 1 && KW === 1 && SH === 1 && SW === 1 && top === 0 && left === 0 && OH === g.H && OW === g.W;
-  const planes = pointwise ? null : new Planes(g);
+  const planes = pointwise || byRowsOfDy ? null : new Planes(g);
   const planesT = planes ? alloc(backend, [planes.size]) : null;
   if (planes && planesT) {
     const { heap, at } = heapOf(backend, planesT);
@@ -219,23 +249,35 @@ export function conv2DBackpropFilter(args: WasmKernelArgs<'x' | 'dy', tf.Conv2DB
     const rc = Math.min(rowsPerChunk, totalRows - r0);
     const m0 = r0 * OW;
     const mc = rc * OW;
-    const a = alloc(backend, [1, K, mc]); // colsT
-    const b = alloc(backend, [1, mc, CO]); // dy rows m0.. (a fresh id: XNNPACK caches its packing of b by id)
+    // b gets a fresh id every chunk: XNNPACK caches its packing of b by id.
+    const a = alloc(backend, byRowsOfDy ? [1, CO, mc] : [1, K, mc]);
+    const b = alloc(backend, byRowsOfDy ? [1, mc, K] : [1, mc, CO]);
     const { heap, at: aAt } = heapOf(backend, a);
     const bAt = heapOf(backend, b).at;
     const dyAt = heapOf(backend, dy).at;
-    heap.copyWithin(bAt, dyAt + m0 * CO, dyAt + (m0 + mc) * CO);
-    if (planes && planesT) planes.im2colT(heap, heapOf(backend, planesT).at, aAt, r0, rc);
-    else transposeRows(heap, heapOf(backend, x).at + m0 * C, aAt, mc, C);
-    const prod = matMul(backend, a, b); // [1, K, CO]
+    const xAt = heapOf(backend, x).at;
+    if (byRowsOfDy) {
+      transposeRows(heap, dyAt + m0 * CO, aAt, mc, CO); // dyT
+      if (pointwise) heap.copyWithin(bAt, xAt + m0 * C, xAt + (m0 + mc) * C);
+      else im2col(heap, xAt, bAt, g, r0, rc);
+    } else {
+      heap.copyWithin(bAt, dyAt + m0 * CO, dyAt + (m0 + mc) * CO);
+      if (planes && planesT) planes.im2colT(heap, heapOf(backend, planesT).at, aAt, r0, rc);
+      else transposeRows(heap, xAt + m0 * C, aAt, mc, C); // colsT
+    }
+    const prod = matMul(backend, a, b); // [1, K, CO], or [1, CO, K] by rows of dy
     free(backend, a, b);
-    if (mc === M) {
+    if (mc === M && !byRowsOfDy) {
       out = { dataId: prod.dataId, shape: outShape, dtype: 'float32' };
       break;
     }
     const p = f32(backend, prod);
-    if (!acc) acc = new Float64Array(K * CO);
-    for (let i = 0; i < p.length; i++) acc[i]! += p[i]!;
+    acc ??= new Float64Array(K * CO);
+    if (byRowsOfDy) {
+      for (let o = 0; o < CO; o++) for (let k = 0; k < K; k++) acc[k * CO + o]! += p[o * K + k]!;
+    } else {
+      for (let i = 0; i < p.length; i++) acc[i]! += p[i]!;
+    }
     free(backend, prod);
   }
   if (planesT) free(backend, planesT);

@@ -133,7 +133,7 @@ export class TaskAlignedAssigner {
     const overlaps = new Float32Array(G * na);
     const align = new Float32Array(G * na);
     const maskPos = new Uint8Array(G * na);
-    const count = new Uint8Array(na);
+    const count = new Int32Array(na);
     const inGt = new Uint8Array(na);
     const box = new Float64Array(4);
     const boxes = new Float64Array(na * 4); // predicted boxes of this image, filled on first use

@@ -5,7 +5,7 @@
  * project is open, so a run keeps its live charts while the user labels elsewhere.
  */
 import { untrack } from 'svelte';
-import type { JobInfo, ModelInspection, TrainPreflight, TrainRequest, TrainRunDetail, TrainRunSummary, ZooModel } from '../../../shared/types';
+import type { BackendReport, JobInfo, ModelInspection, TrainPreflight, TrainRequest, TrainRunDetail, TrainRunSummary, ZooModel } from '../../../shared/types';
 import { api, errorMessage, onEvent, onReconnect } from '../lib/api';
 import { jobs } from './jobs.svelte';
 import { project } from './project.svelte';
@@ -31,6 +31,8 @@ import {
 export class TrainStore {
   preflight = $state.raw<TrainPreflight | null>(null);
   models = $state.raw<ZooModel[]>([]);
+  /** Which training backends work here and why not the better ones (null until known). */
+  backends = $state.raw<BackendReport['training'] | null>(null);
   runs = $state.raw<TrainRunSummary[]>([]);
   selectedId = $state<number | null>(null);
   detail = $state.raw<TrainRunDetail | null>(null);
@@ -86,7 +88,7 @@ export class TrainStore {
 
   /** Re-reads the pre-flight check, the models, the runs, and which run (if any) is training. */
   async refresh(): Promise<void> {
-    await Promise.all([this.loadPreflight(), this.loadModels(), this.loadRuns()]);
+    await Promise.all([this.loadPreflight(), this.loadModels(), this.loadRuns(), this.#loadBackends()]);
     this.#adoptRunningJob();
     if (this.selectedId === null && this.runs[0]) await this.select(this.runs[0].id);
     else if (this.selectedId !== null) await this.#loadDetail(this.selectedId);
@@ -108,6 +110,15 @@ export class TrainStore {
       this.models = []; // no zoo: a local file or a previous run still works
     }
     if (!this.form.source) this.form.source = defaultSource(this.zoo);
+  }
+
+  async #loadBackends(): Promise<void> {
+    if (this.backends) return; // the machine does not change while the app runs
+    try {
+      this.backends = (await api['app.backends']({})).training;
+    } catch {
+      this.backends = null; // the device list still works, without the availability notes
+    }
   }
 
   async loadRuns(): Promise<void> {
