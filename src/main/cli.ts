@@ -229,6 +229,15 @@ async function runTrain(args: ParsedArgs, out: Out): Promise<number> {
   const { train } = await import('./train/trainer');
   const raw: Record<string, unknown> = Object.fromEntries(args.options);
   if (args.positional.length) throw new AppError('INVALID_INPUT', `unexpected argument "${args.positional[0]}"; train takes key=value arguments`);
+  // `train resume model=<run>/weights/...` continues with the run's own arguments, as Ultralytics does.
+  if (boolOption(args.options.get('resume')) && typeof raw.model === 'string') {
+    const runDir = path.resolve(raw.model, '..', '..');
+    const saved = path.join(runDir, 'args.json');
+    if (fs.existsSync(saved)) {
+      const { effective: _e, ...stored } = JSON.parse(fs.readFileSync(saved, 'utf8')) as Record<string, unknown>;
+      Object.assign(raw, { ...stored, ...raw, project: path.dirname(runDir), name: path.basename(runDir), model: stored.model ?? raw.model });
+    }
+  }
   const trainArgs = parseTrainArgs(raw);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

@@ -388,4 +388,3 @@ export function conv2DBackpropInput(args: WasmKernelArgs<'dy' | 'filter', tf.Con
   return out;
 }
 
-export type { WasmBackend };

@@ -18,7 +18,7 @@ import { maxPoolGrad } from './max-pool-grad';
 
 export { chunkRows } from './wasm-heap';
 
-/** The kernels we register for 'wasm', and whether each adds a missing kernel or replaces a slow one. */
+/** The kernels we register for 'wasm', and whether each adds a missing kernel or replaces a slow or wrong one. */
 export const WASM_TRAINING_KERNELS: readonly { name: string; kind: 'added' | 'replaced'; kernelFunc: tf.KernelFunc }[] = [
   { name: tf.Conv2DBackpropFilter, kind: 'added', kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc },
   { name: tf.Conv2DBackpropInput, kind: 'replaced', kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc },
