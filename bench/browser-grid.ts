@@ -21,7 +21,7 @@ import { ensurePyramid } from '../src/main/images/pyramid';
 import type { ImageSource } from '../src/main/images/cache-files';
 import { makeThumbnails } from '../src/main/images/thumbnails';
 import { LabelStore } from '../src/main/store/label-store';
-import { chromiumPath, repoRoot, startServe } from '../test/helpers/e2e';
+import { chromiumPath, repoRoot, startServe, apiCall } from '../test/helpers/e2e';
 import { makeLargeYolo } from './make-large-yolo';
 import { percentile, type Figure, type Log, type PartResult } from './types';
 
@@ -127,7 +127,7 @@ async function measureScrolling(projectDir: string, log: Log) {
         await cdp.send('Performance.enable');
         const threadTime = async (): Promise<number> =>
           (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime')?.value ?? 0;
-        const total = (await call<ImagePage>(page, 'images.page', { limit: 1 })).total;
+        const total = (await apiCall<ImagePage>(page, 'images.page', { limit: 1 })).total;
         const grid = page.getByTestId('image-grid');
         log(`browser: ${mode}: grid of ${total} images, ${await grid.getAttribute('data-cols')} columns`);
         const box = (await grid.boundingBox())!;
@@ -209,20 +209,8 @@ function frameStats(deltas: number[]): Omit<FrameStats, 'mainCpu'> {
 
 /** The background job would make 100k thumbnails during the measurement: cancel it (cells still get theirs on demand). */
 async function stopThumbnailJob(page: Page): Promise<void> {
-  const jobs = await call<JobInfo[]>(page, 'jobs.list', {});
-  for (const j of jobs) if (j.kind === 'thumbnails' && j.state === 'running') await call(page, 'jobs.cancel', { id: j.id });
-}
-
-function call<T>(page: Page, method: string, args: unknown): Promise<T> {
-  return page.evaluate(
-    async ([m, a]) => {
-      const res = await fetch(`/api/${m}`, { method: 'POST', body: JSON.stringify(a), headers: { 'Content-Type': 'application/json' } });
-      const body = (await res.json()) as { ok: boolean; value: unknown; error?: { message: string } };
-      if (!body.ok) throw new Error(body.error?.message);
-      return body.value;
-    },
-    [method, args] as const,
-  ) as Promise<T>;
+  const jobs = await apiCall<JobInfo[]>(page, 'jobs.list', {});
+  for (const j of jobs) if (j.kind === 'thumbnails' && j.state === 'running') await apiCall(page, 'jobs.cancel', { id: j.id });
 }
 
 // ---- thumbnails and tiles -------------------------------------------------------------------------

@@ -41,7 +41,7 @@ import type { Browser, Page } from 'playwright-core';
 import ts from 'typescript';
 import type { BoxRecord, JobInfo } from '../src/shared/types';
 import { LabelStore } from '../src/main/store/label-store';
-import { launchChromium, repoRoot, startServe, type ServedApp } from '../test/helpers/e2e';
+import { launchChromium, repoRoot, startServe, type ServedApp, apiCall } from '../test/helpers/e2e';
 import { makeLabelProject, scatterBoxes, sceneJpeg } from '../test/helpers/label-fixtures';
 import { percentile, type Figure, type Log, type PartResult } from './types';
 
@@ -296,10 +296,10 @@ async function openImage(page: Page, app: ServedApp | null, id: number, boxes: n
 async function settleJobs(page: Page, log: Log): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const running = (await call<JobInfo[]>(page, 'jobs.list', {})).filter((j) => j.state === 'running');
+    const running = (await apiCall<JobInfo[]>(page, 'jobs.list', {})).filter((j) => j.state === 'running');
     if (running.length === 0) return;
     if (Date.now() > deadline) {
-      for (const j of running) await call(page, 'jobs.cancel', { id: j.id });
+      for (const j of running) await apiCall(page, 'jobs.cancel', { id: j.id });
       log(`canvas: cancelled ${running.map((j) => j.kind).join(', ')} still running after 60 s`);
       return;
     }
@@ -742,18 +742,6 @@ async function compareRenderers(
 }
 
 // ---- helpers --------------------------------------------------------------------------------------
-
-function call<T>(page: Page, method: string, args: unknown): Promise<T> {
-  return page.evaluate(
-    async ([m, a]) => {
-      const res = await fetch(`/api/${m}`, { method: 'POST', body: JSON.stringify(a), headers: { 'Content-Type': 'application/json' } });
-      const body = (await res.json()) as { ok: boolean; value: unknown; error?: { message: string } };
-      if (!body.ok) throw new Error(body.error?.message);
-      return body.value;
-    },
-    [method, args] as const,
-  ) as Promise<T>;
-}
 
 function stats(v: number[]): { n: number; p50: number; p95: number; max: number } {
   return { n: v.length, p50: round(percentile(v, 50)), p95: round(percentile(v, 95)), max: round(Math.max(...v)) };

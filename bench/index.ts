@@ -15,6 +15,7 @@ import { runPredictBench } from './predict';
 import { runBrowserGridBench } from './browser-grid';
 import { runCanvasBench } from './canvas';
 import { runStoreBench } from './store';
+import { runTrainBench } from './train';
 import type { Figure, Log, PartResult } from './types';
 
 interface Args {
@@ -31,6 +32,7 @@ const PARTS: Record<string, (args: Args, log: Log) => Promise<PartResult>> = {
   predict: (_args, log) => runPredictBench({ log }),
   model: (_args, log) => runModelBench({ log }),
   canvas: (args, log) => runCanvasBench({ log, keepProject: args.keep }),
+  train: (_args, log) => runTrainBench({ log }),
 };
 
 function parseArgs(argv: string[]): Args {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImagePage, ImageFilter } from '../../src/shared/types';
-import { launchChromium, repoRoot, startServe, tempDir, type ServedApp } from '../helpers/e2e';
+import { launchChromium, repoRoot, startServe, tempDir, type ServedApp, apiCall } from '../helpers/e2e';
 
 const screenshots = path.join(repoRoot, 'test-results/screenshots');
 const shot = (name: string): string => path.join(screenshots, `browser-${name}.png`);
@@ -34,20 +34,8 @@ afterAll(async () => {
 });
 
 /** Calls the Api from the page, with its cookie: what the store says, to compare the screen with. */
-function call<T>(page: Page, method: string, args: unknown): Promise<T> {
-  return page.evaluate(
-    async ([m, a]) => {
-      const res = await fetch(`/api/${m}`, { method: 'POST', body: JSON.stringify(a), headers: { 'Content-Type': 'application/json' } });
-      const body = (await res.json()) as { ok: boolean; value: unknown; error?: { message: string } };
-      if (!body.ok) throw new Error(body.error?.message);
-      return body.value;
-    },
-    [method, args] as const,
-  ) as Promise<T>;
-}
-
 const totalOf = async (page: Page, filter: ImageFilter): Promise<number> =>
-  (await call<ImagePage>(page, 'images.page', { filter, limit: 1 })).total;
+  (await apiCall<ImagePage>(page, 'images.page', { filter, limit: 1 })).total;
 
 const cells = (page: Page) => page.locator('[data-testid=image-cell][data-image-id]');
 const totalText = (page: Page) => page.getByTestId('image-total');
@@ -90,8 +78,8 @@ describe('image browser', () => {
     await page.screenshot({ path: shot('grid') });
 
     // Mark two images reviewed (through the Api) so the status filter has something to find.
-    const firstIds = (await call<ImagePage>(page, 'images.page', { limit: 3 })).items.map((i) => i.id);
-    for (const id of firstIds.slice(0, 2)) await call(page, 'images.setStatus', { id, status: 'reviewed' });
+    const firstIds = (await apiCall<ImagePage>(page, 'images.page', { limit: 3 })).items.map((i) => i.id);
+    for (const id of firstIds.slice(0, 2)) await apiCall(page, 'images.setStatus', { id, status: 'reviewed' });
 
     // Split.
     await page.getByTestId('filter-split').selectOption('val');
@@ -103,7 +91,7 @@ describe('image browser', () => {
     expect(new Set(await cells(page).getByTestId('cell-split').allTextContents())).toEqual(new Set(['val']));
 
     // Class (with the split still set).
-    const classes = await call<{ id: number; name: string }[]>(page, 'classes.list', {});
+    const classes = await apiCall<{ id: number; name: string }[]>(page, 'classes.list', {});
     const square = classes.find((c) => c.name === 'square')!;
     await page.getByTestId('filter-class').selectOption(String(square.id));
     const valSquare = await totalOf(page, { split: 'val', classId: square.id });
@@ -140,7 +128,7 @@ describe('image browser', () => {
     expect(await focused.getAttribute('data-index')).toBe(String(2 + cols));
     expect(await page.getByTestId('image-grid').getAttribute('aria-activedescendant')).toBe(`cell-${2 + cols}`);
     const target = Number(await focused.getAttribute('data-image-id'));
-    const trainIds = (await call<ImagePage>(page, 'images.page', { filter: { split: 'train' }, limit: 200 })).items.map((i) => i.id);
+    const trainIds = (await apiCall<ImagePage>(page, 'images.page', { filter: { split: 'train' }, limit: 200 })).items.map((i) => i.id);
     expect(target).toBe(trainIds[2 + cols]);
     await page.keyboard.press('Enter');
     const route = page.getByTestId('label-route');

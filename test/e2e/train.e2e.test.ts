@@ -7,16 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/main/model/backend';
 import { saveCheckpoint } from '../../src/main/model/checkpoint';
-import { registerGradients } from '../../src/main/model/gradients';
 import { YoloModel } from '../../src/main/model/yolo';
 import { SAMPLE_CLASSES } from '../../src/main/project/sample';
-import { launchChromium, repoRoot, startServe, tempDir, type ServedApp } from '../helpers/e2e';
+import { launchChromium, repoRoot, startServe, tempDir, type ServedApp, apiCall } from '../helpers/e2e';
 import { tinyYolo11Yaml } from '../helpers/model-fixtures';
+import { trainingBackend } from '../helpers/train-backend';
 
 const screenshots = path.join(repoRoot, 'test-results/screenshots');
 const shot = (name: string): string => path.join(screenshots, `${name}.png`);
@@ -28,34 +26,7 @@ let checkpoint: string;
 let device: 'wasm' | 'cpu';
 
 /** wasm when its training (gradient) kernels work here, else the plain-JS cpu backend. */
-async function trainingDevice(): Promise<'wasm' | 'cpu'> {
-  await registerGradients();
-  await initBackend('wasm');
-  try {
-    tf.tidy(() => {
-      const w = tf.variable(tf.ones([3, 3, 2, 2]));
-      const { grads } = tf.variableGrads(() => tf.sum(tf.conv2d(tf.ones([1, 8, 8, 2]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')), [w]);
-      Object.values(grads).forEach((g) => g.dataSync());
-      w.dispose();
-    });
-    return 'wasm';
-  } catch {
-    await initBackend('cpu');
-    return 'cpu';
-  }
-}
-
-function call<T>(page: Page, method: string, args: unknown): Promise<T> {
-  return page.evaluate(
-    async ([m, a]) => {
-      const res = await fetch(`/api/${m}`, { method: 'POST', body: JSON.stringify(a), headers: { 'Content-Type': 'application/json' } });
-      const body = (await res.json()) as { ok: boolean; value: unknown; error?: { message: string } };
-      if (!body.ok) throw new Error(body.error?.message);
-      return body.value;
-    },
-    [method, args] as const,
-  ) as Promise<T>;
-}
+const trainingDevice = trainingBackend;
 
 beforeAll(async () => {
   home = tempDir('boxtune-e2e-train-');
@@ -94,7 +65,7 @@ describe('train view', () => {
     await page.locator('[data-testid=train-preflight][data-ok=true]').waitFor();
 
     // No val split: a blocker, Fine-tune disabled, and the fix offered beside it.
-    await call(page, 'dataset.assignSplits', { ratios: { train: 1, val: 0, test: 0 }, scope: 'all' });
+    await apiCall(page, 'dataset.assignSplits', { ratios: { train: 1, val: 0, test: 0 }, scope: 'all' });
     await page.getByTestId('train-blockers').waitFor();
     expect(await page.getByTestId('train-blockers').textContent()).toContain('no val split');
     expect(await page.getByTestId('train-start').isDisabled()).toBe(true);

@@ -7,26 +7,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
+import type { TrainEpochRow } from '../../shared/types';
 import { decodeSafetensors, encodeSafetensors, saveCheckpoint } from '../model/checkpoint';
 import type { TensorView } from '../model/pt/pt-reader';
 import type { YoloModel } from '../model/yolo';
 import type { ModelEma } from './ema';
 import type { GroupedOptimizer, OptimizerState } from './optimizer';
 
-/** One row of the per-epoch table (results.csv). */
-export interface EpochRow {
-  epoch: number;
-  /** Seconds the epoch took (training and validation). */
-  time: number;
-  trainLosses: [number, number, number];
-  precision: number;
-  recall: number;
-  mAP50: number;
-  mAP50_95: number;
-  fitness: number;
-  valLosses: [number, number, number];
-  lr: [number, number, number];
-}
+/** One row of the per-epoch table (results.csv): the shared type the UI charts too. */
+export type EpochRow = TrainEpochRow;
 
 export interface TrainState {
   /** The raw model weights to continue from. */
