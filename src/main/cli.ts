@@ -2,7 +2,7 @@
  * @file `boxtune` on the command line: the same services as the app, headless.
  *   boxtune create  [project=DIR] [name=NAME]
  *   boxtune import  SOURCE [project=DIR] [format=yolo|coco|voc|folder] [copy] [images_dir=DIR] [split=S]
- *   boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]
+ *   boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]   (also: export-dataset)
  *   boxtune splits  [project=DIR] [train=0.8 val=0.1 test=0.1] [seed=0] [all]
  *   boxtune info    [project=DIR]
  * Options may also be written --key value. The project defaults to the current folder.
@@ -25,12 +25,15 @@ const USAGE = `boxtune: label, check, fine-tune and review YOLO detectors.
 Usage:
   boxtune create  [project=DIR] [name=NAME]
   boxtune import  SOURCE [project=DIR] [format=yolo|coco|voc|folder] [copy] [images_dir=DIR] [split=train|val|test] [create]
-  boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]
+  boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]   (also: export-dataset)
   boxtune splits  [project=DIR] [train=0.8] [val=0.1] [test=0.1] [seed=0] [all]
   boxtune info    [project=DIR]
   boxtune train   model=yolo11n.pt data=coco8.yaml [epochs=100] [imgsz=640] [batch=16] [freeze=0] [optimizer=auto]
                   [lr0=0.01] [device=auto|wasm|cpu|tensorflow|tensorflow-gpu] [project=DIR] [name=NAME] [resume] ...
                   (Ultralytics' train arguments; data may also be a boxtune project folder)
+  boxtune val     model=best.safetensors data=data.yaml [imgsz=640] [batch=16] [split=val]
+  boxtune predict model=best.onnx|.pt|.safetensors source=IMAGE|FOLDER [conf=0.25] [iou=0.7] [project=DIR]
+  boxtune export  model=best.safetensors format=onnx [imgsz=640]   (a model; as Ultralytics' export)
 
 SOURCE for import: a data.yaml (Ultralytics), a COCO .json, a Pascal VOC folder, or a folder of images;
 the format is guessed from it unless format= is given. Options also work as --key value.`;
@@ -49,6 +52,12 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
       case 'import':
         return runImport(args, out);
       case 'export':
+        // Ultralytics' `export model=... format=onnx` exports a model; format=yolo|coco|voc a dataset.
+        if (args.options.has('model') || args.options.get('format') === 'onnx') {
+          return await (await import('./cli/model-commands')).runExportModel(args, out);
+        }
+        return runExport(args, out);
+      case 'export-dataset':
         return runExport(args, out);
       case 'splits':
         return splits(args, out);
@@ -56,6 +65,11 @@ export async function main(argv: readonly string[], out: Out = (l) => process.st
         return info(args, out);
       case 'train':
         return await runTrain(args, out);
+      case 'val':
+        return await (await import('./cli/model-commands')).runVal(args, out);
+      case 'predict':
+        return await (await import('./cli/model-commands')).runPredict(args, out);
+
       case undefined:
       case 'help':
       case '--help':
