@@ -16,6 +16,7 @@ import { runBrowserGridBench } from './browser-grid';
 import { runCanvasBench } from './canvas';
 import { runStoreBench } from './store';
 import { runTrainBench } from './train';
+import { runTrainApiBench } from './train-api';
 import type { Figure, Log, PartResult } from './types';
 
 interface Args {
@@ -33,6 +34,7 @@ const PARTS: Record<string, (args: Args, log: Log) => Promise<PartResult>> = {
   model: (_args, log) => runModelBench({ log }),
   canvas: (args, log) => runCanvasBench({ log, keepProject: args.keep }),
   train: (_args, log) => runTrainBench({ log }),
+  'train-api': (_args, log) => runTrainApiBench({ log }),
 };
 
 function parseArgs(argv: string[]): Args {
