@@ -9,31 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateDetector, type EvalSample } from '../../src/main/infer/evaluate';
 import { OnnxDetector, predictBatch, type BatchProgress } from '../../src/main/infer/onnx-detector';
+import { coco8Val } from '../helpers/coco8';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MODEL = path.resolve(repoRoot, '../shared/models/yolo11n-coco.onnx');
 const COCO8 = path.resolve(repoRoot, '../shared/data/coco8');
 const REFERENCE = { mAP50_95: 0.631, mAP50: 0.857 };
-
-function coco8Val(): EvalSample[] {
-  const dir = path.join(COCO8, 'images/val');
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .map((f) => ({
-      image: path.join(dir, f),
-      normalized: true,
-      labels: fs
-        .readFileSync(path.join(COCO8, 'labels/val', f.replace(/\.jpg$/, '.txt')), 'utf8')
-        .split('\n')
-        .filter((l) => l.trim())
-        .map((l) => {
-          const [c, x, y, w, h] = l.trim().split(/\s+/).map(Number) as [number, number, number, number, number];
-          return { classId: c, x: x - w / 2, y: y - h / 2, w, h };
-        }),
-    }));
-}
 
 describe('yolo11n-coco.onnx on coco8 val', () => {
   let det: OnnxDetector;

@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { letterboxFile, toUnitFloat } from '../../src/main/images/letterbox';
 import { evaluateDetector, type EvalSample } from '../../src/main/infer/evaluate';
 import { nonMaxSuppression } from '../../src/main/infer/nms';
+import { iouOne } from '../../src/main/metrics/iou';
 import { OnnxDetector } from '../../src/main/infer/onnx-detector';
 import { readOnnxMetadataProps } from '../../src/main/infer/onnx-metadata';
 import { buildOnnx, decodeModel, exportOnnx } from '../../src/main/model/onnx';
@@ -30,6 +31,7 @@ import { YoloModel } from '../../src/main/model/yolo';
 import { inspectModelFile } from '../../src/main/model/zoo';
 import { floatToHalf } from '../helpers/model-pt-writer';
 import { useModelTestBackend } from '../helpers/model-fixtures';
+import { coco8Val } from '../helpers/coco8';
 import { tmpDir } from '../helpers/tmp';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,33 +85,6 @@ function roundHalf(x: number): number {
   const f = h & 0x3ff;
   const v = e === 0 ? f * 2 ** -24 : (1 + f / 1024) * 2 ** (e - 15);
   return h & 0x8000 ? -v : v;
-}
-
-function iou(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const iw = Math.max(0, Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!));
-  const ih = Math.max(0, Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!));
-  const inter = iw * ih;
-  return inter / ((a[2]! - a[0]!) * (a[3]! - a[1]!) + (b[2]! - b[0]!) * (b[3]! - b[1]!) - inter);
-}
-
-function coco8Val(): EvalSample[] {
-  const dir = path.join(COCO8, 'images/val');
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .map((f) => ({
-      image: path.join(dir, f),
-      normalized: true,
-      labels: fs
-        .readFileSync(path.join(COCO8, 'labels/val', f.replace(/\.jpg$/, '.txt')), 'utf8')
-        .split('\n')
-        .filter((l) => l.trim())
-        .map((l) => {
-          const [c, x, y, w, h] = l.trim().split(/\s+/).map(Number) as [number, number, number, number, number];
-          return { classId: c, x: x - w / 2, y: y - h / 2, w, h };
-        }),
-    }));
 }
 
 describe('ONNX export of yolo11n-coco.pt beside Ultralytics yolo11n-coco.onnx', () => {
@@ -211,7 +186,7 @@ describe('ONNX export of yolo11n-coco.pt beside Ultralytics yolo11n-coco.onnx', 
       let best = -1;
       let bestIou = 0;
       for (let j = 0; j < b.count; j++) {
-        const o = a.classes[i] === b.classes[j] ? iou(a.boxes.subarray(4 * i, 4 * i + 4), b.boxes.subarray(4 * j, 4 * j + 4)) : 0;
+        const o = a.classes[i] === b.classes[j] ? iouOne(a.boxes.subarray(4 * i, 4 * i + 4), b.boxes.subarray(4 * j, 4 * j + 4)) : 0;
         if (o > bestIou) [best, bestIou] = [j, o];
       }
       expect(bestIou).toBeGreaterThan(0.999);

@@ -226,10 +226,10 @@ export class BoxEditor {
   }
 
   private result(imageId: number, upserted: Set<number>, deleted: Set<number>): EditResult {
-    const boxes = this.store.boxes(imageId);
+    // Only the changed boxes: an image may hold thousands, and this runs on every edit.
     return {
       image: this.store.getImage(imageId),
-      upserted: boxes.filter((b) => upserted.has(b.id)),
+      upserted: this.store.boxesById([...upserted]),
       deleted: [...deleted],
       ...this.state(imageId),
     };

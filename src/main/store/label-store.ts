@@ -212,6 +212,15 @@ export class LabelStore {
     };
   }
 
+  /** The given boxes, in id order (unknown ids are skipped). */
+  boxesById(ids: readonly number[]): BoxRecord[] {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare('SELECT * FROM boxes WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id')
+      .all(JSON.stringify(ids)) as BoxRow[];
+    return rows.map(toBox);
+  }
+
   boxes(imageId: number): BoxRecord[] {
     const rows = this.db.prepare('SELECT * FROM boxes WHERE image_id = ? ORDER BY id').all(imageId) as BoxRow[];
     return rows.map(toBox);
