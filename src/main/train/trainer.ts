@@ -23,6 +23,7 @@ import { clipGradNorm, GroupedOptimizer } from './optimizer';
 import { applyLearningRates, autoIterations, batchScaling, chooseOptimizer, warmupIterations, type OptimizerChoice } from './schedule';
 import { loadTrainState, saveTrainState, type EpochRow } from './train-state';
 import { validate } from './validator';
+import { batchGradients, maxImagesPerPass } from './micro-batch';
 
 export type { EpochRow } from './train-state';
 
@@ -130,7 +131,9 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
   const frozen = [...Array.from({ length: args.freeze }, (_, i) => `model.${i}.`), '.dfl'];
   const trainable = model.params().filter((p) => !frozen.some((f) => p.name.includes(f)));
   const trainableVars = trainable.map((p) => p.variable);
+  // Frozen weights are constants to the tape, so their layers keep the cached BN-folded kernels.
   const nameOf = new Map(trainable.map((p) => [p.variable.name, p.name]));
+  for (const p of model.params()) if (!nameOf.has(p.variable.name)) p.variable.trainable = false;
 
   const batch = Math.min(args.batch, trainData.samples.length);
   const { weightDecay } = batchScaling(batch, args.weight_decay, args.nbs);
@@ -159,7 +162,9 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
   if (startEpoch >= args.epochs) {
     throw new AppError('CONFLICT', `this run already finished ${startEpoch} epochs; ask for more epochs to extend it (epochs=${startEpoch + 10})`);
   }
-  fs.writeFileSync(path.join(runDir, 'args.json'), JSON.stringify({ ...args, effective: { optimizer: choice, weightDecay, batch, backend: backend.name } }, null, 2));
+  // The wasm heap holds ~2 GiB: bigger batches run as several passes with the same gradients.
+  const perPass = maxImagesPerPass(backend.name, args.imgsz, args.imgsz);
+  fs.writeFileSync(path.join(runDir, 'args.json'), JSON.stringify({ ...args, effective: { optimizer: choice, weightDecay, batch, imagesPerPass: Math.min(batch, perPass), backend: backend.name } }, null, 2));
 
   const hyp = {
     hsv_h: args.hsv_h, hsv_s: args.hsv_s, hsv_v: args.hsv_v, degrees: args.degrees, translate: args.translate,
@@ -169,6 +174,9 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
   const trainLoader = new BatchLoader({ samples: trainData.samples, imgsz: args.imgsz, batchSize: batch, epochs: args.epochs, seed: args.seed, hyp, workers: args.workers, cache: args.cache });
   const valLoader = new BatchLoader({ samples: valData.samples, imgsz: args.imgsz, batchSize: batch * 2, mode: 'val', rect: true, workers: args.workers, interpolation: 'linear' });
   const warnings = [...trainData.warnings, ...valData.warnings];
+  if (perPass < batch) {
+    warnings.push(`batch ${batch} at imgsz ${args.imgsz} runs as ${Math.ceil(batch / perPass)} passes of at most ${perPass} images on ${backend.name} (its memory holds ~2 GiB); gradients are the same, BatchNorm sees the smaller groups`);
+  }
   if (valData.samples.length === 0) warnings.push('there are no val images: metrics stay 0 and best.safetensors is just the first epoch');
   emit({ type: 'start', runDir, backend, optimizer: choice, trainImages: trainData.samples.length, valImages: valData.samples.length, names, startEpoch, epochs: args.epochs, warnings });
 
@@ -195,17 +203,8 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
         if (opts.signal?.aborted) throw new AppError('JOB_CANCELLED', 'training stopped');
         const ni = i + nb * epoch;
         const accumulate = applyLearningRates(optimizer.groups, optimizer, ni, nw, epoch, sched, warm);
-        const x = tf.tensor4d(b.images, [b.count, b.height, b.width, 3]);
-        let items: [number, number, number] = [0, 0, 0];
-        const { value, grads } = tf.variableGrads(() => {
-          const raw = model.forward(x, { training: true });
-          const out = loss.compute(raw, { batchIdx: b.batchIdx, cls: b.cls, bboxes: b.boxes }, { imgsz: [b.height, b.width] });
-          items = out.items;
-          return out.total;
-        }, trainableVars);
-        value.dispose();
-        x.dispose();
-        accum = addGrads(accum, grads, nameOf);
+        const { grads, items } = batchGradients(model, loss, b, trainableVars, nameOf, perPass);
+        accum = addGrads(accum, grads);
         items.forEach((v, k) => (tloss[k] = (tloss[k]! * i + v) / (i + 1)));
         if (ni - lastOptStep >= accumulate) {
           const { grads: use } = clipGradNorm(accum, GRAD_CLIP);
@@ -290,18 +289,17 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
 }
 
 /** Sums gradients over the batches of one accumulation window, keyed by parameter name. */
-function addGrads(acc: Map<string, tf.Tensor> | null, grads: tf.NamedTensorMap, nameOf: Map<string, string>): Map<string, tf.Tensor> {
-  const out = acc ?? new Map<string, tf.Tensor>();
-  for (const [varName, g] of Object.entries(grads)) {
-    const name = nameOf.get(varName) ?? varName;
-    const prev = out.get(name);
+function addGrads(acc: Map<string, tf.Tensor> | null, grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+  if (!acc) return grads;
+  for (const [name, g] of grads) {
+    const prev = acc.get(name);
     if (prev) {
-      out.set(name, tf.add(prev, g));
+      acc.set(name, tf.add(prev, g));
       prev.dispose();
       g.dispose();
-    } else out.set(name, g);
+    } else acc.set(name, g);
   }
-  return out;
+  return acc;
 }
 
 /** Writes through a temp file and a rename, so a kill never leaves half a checkpoint. */

@@ -277,6 +277,11 @@ export class BatchNorm2d {
   }
 }
 
+/** Whether tf.grads / tf.variableGrads is recording the ops now running. */
+function gradientTapeActive(): boolean {
+  return ((tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth ?? 0) > 0;
+}
+
 /**
  * Tensors derived from some Variables, recomputed only when one of them was assigned since
  * (a Variable gets a new dataId on every assign). Lets eval mode keep BN-folded conv weights, which
@@ -291,6 +296,8 @@ export class DerivedCache<T extends tf.Tensor[]> {
   }
 
   get(sources: tf.Variable[], compute: () => T): T {
+    // Under a gradient tape a cached value would hide its trainable sources from the gradient.
+    if (gradientTapeActive() && sources.some((v) => v.trainable)) return compute();
     const key = sources.map((v) => v.dataId);
     if (this.value && key.length === this.key.length && key.every((k, i) => k === this.key[i])) return this.value;
     this.dispose();
