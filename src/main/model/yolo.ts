@@ -278,6 +278,8 @@ export class YoloModel {
     yaml.nc = nc;
     const parsed = parseModel(yaml);
     const spec = parsed.layers[parsed.layers.length - 1]!;
+    // The new head's BatchNorms keep the old ones' eps/momentum (a checkpoint may override them).
+    const bnSettings = new Map([...this.store.batchNorms].filter(([k]) => k.startsWith(prefix)).map(([k, b]) => [k, { eps: b.eps, momentum: b.momentum }]));
     const savedInit = this.store.init;
     this.store.init = seededInitializer(new Rng(opts.seed ?? 0));
     this.store.remove([...this.store.entries.keys()].filter((k) => k.startsWith(prefix)));
@@ -286,6 +288,10 @@ export class YoloModel {
       rebuilt = buildLayer(spec, this.store, parsed);
     } finally {
       this.store.init = savedInit;
+    }
+    for (const [k, b] of this.store.batchNorms) {
+      const o = bnSettings.get(k);
+      if (o) Object.assign(b, o);
     }
     rebuilt.detect!.biasInit(this.stride);
     const reinit: string[] = [];

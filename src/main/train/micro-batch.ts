@@ -5,7 +5,8 @@
  * Why: tfjs-backend-wasm addresses its heap with signed 32-bit offsets, so a step whose tape needs
  * more than 2 GiB fails with "memory access out of bounds" (yolo11n at imgsz 320 uses ~1.3 GiB
  * for 4 images). Ultralytics' loss of a batch is B * sum(parts) / tss, where tss is the target-score
- * sum over the whole batch, so the micro-batches' gradients are weighted by B/b_j * tss_j / tss.
+ * sum over the whole batch (clamped to >= 1), so pass j's gradients are weighted by
+ * B/b_j * tss_j / tss, tss_j being the pass's own (clamped) divisor.
  * What still differs from one big pass: BatchNorm sees each micro-batch's statistics (as Ultralytics'
  * multi-GPU training without SyncBN does), and its running stats are updated once per micro-batch
  * with the momentum lowered to keep the per-batch decay the same.
@@ -72,7 +73,7 @@ export function batchGradients(
   }
   const size = Math.ceil(b.count / passes);
   const restore = scaleBatchNormMomentum(model, passes);
-  const parts: { grads: Map<string, tf.Tensor>; items: [number, number, number]; tss: number; count: number }[] = [];
+  const parts: (PassResult & { count: number })[] = [];
   try {
     for (let from = 0; from < b.count; from += size) {
       const sub = sliceBatch(b, from, Math.min(b.count, from + size));
@@ -84,7 +85,8 @@ export function batchGradients(
   } finally {
     restore();
   }
-  const tss = parts.reduce((s, p) => s + p.tss, 0);
+  // The whole batch's divisor: its clamp applies to the sum, not to each pass's part of it.
+  const tss = Math.max(1, parts.reduce((s, p) => s + p.rawScoreSum, 0));
   const items: [number, number, number] = [0, 0, 0];
   for (const p of parts) for (let k = 0; k < 3; k++) items[k]! += (p.items[k]! * p.tss) / tss;
   const grads = new Map<string, tf.Tensor>();
@@ -104,13 +106,21 @@ export function batchGradients(
   return { grads, items, passes };
 }
 
+interface PassResult {
+  grads: Map<string, tf.Tensor>;
+  items: [number, number, number];
+  /** The pass's own divisor, max(score sum, 1), and the score sum itself. */
+  tss: number;
+  rawScoreSum: number;
+}
+
 function onePass(
   model: YoloModel,
   loss: V8DetectionLoss,
   b: Batch,
   vars: tf.Variable[],
   nameOf: ReadonlyMap<string, string>,
-): { grads: Map<string, tf.Tensor>; items: [number, number, number]; tss: number } {
+): PassResult {
   const x = tf.tensor4d(b.images, [b.count, b.height, b.width, 3]);
   let items: [number, number, number] = [0, 0, 0];
   try {
@@ -122,7 +132,7 @@ function onePass(
     value.dispose();
     const byName = new Map<string, tf.Tensor>();
     for (const [varName, g] of Object.entries(grads)) byName.set(nameOf.get(varName) ?? varName, g);
-    return { grads: byName, items, tss: loss.last?.targetScoresSum ?? 1 };
+    return { grads: byName, items, tss: loss.last?.targetScoresSum ?? 1, rawScoreSum: loss.last?.rawScoreSum ?? 0 };
   } finally {
     x.dispose();
   }

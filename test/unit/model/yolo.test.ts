@@ -176,7 +176,9 @@ describe('YoloModel', () => {
 
     // Same width (c3 stays 32): only the final class convs change.
     const before2 = m.stateDict();
+    for (const bn of m.store.batchNorms.values()) bn.momentum = 0.5; // a checkpoint's own BN setting
     const reinit2 = m.resetClassHead(5, undefined, { seed: 6 });
+    expect([...m.store.batchNorms.values()].every((bn) => bn.momentum === 0.5)).toBe(true);
     expect(reinit2.sort()).toEqual(['model.22.cv3.0.2.bias', 'model.22.cv3.0.2.weight', 'model.22.cv3.1.2.bias', 'model.22.cv3.1.2.weight', 'model.22.cv3.2.2.bias', 'model.22.cv3.2.2.weight']);
     const after2 = m.stateDict();
     for (const [k, v] of before2) if (!reinit2.includes(k)) expect(maxAbsDiff(after2.get(k)!.data, v.data), k).toBe(0);

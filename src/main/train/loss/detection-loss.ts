@@ -115,7 +115,10 @@ export interface ComputeOptions {
 export interface LossDetails {
   assign: AssignerResult;
   targets: PaddedTargets;
+  /** max(sum of target scores, 1): what the losses are divided by. */
   targetScoresSum: number;
+  /** The sum of target scores before that clamp (passes of one batch add these up). */
+  rawScoreSum: number;
   numFg: number;
 }
 
@@ -352,7 +355,7 @@ export class V8DetectionLoss {
       numFg += assign.fgMask[i]!;
     }
     const tss = Math.max(f32(scoreSum), 1); // target_scores_sum = max(target_scores.sum(), 1)
-    this.last = { assign, targets, targetScoresSum: tss, numFg };
+    this.last = { assign, targets, targetScoresSum: tss, rawScoreSum: f32(scoreSum), numFg };
 
     // Foreground rows per level, in level order, and their constants.
     const fgRows: number[][] = preds.map(() => []);
