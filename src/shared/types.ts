@@ -381,7 +381,7 @@ export interface TrainRunDetail extends TrainRunSummary {
 
 /** Live training progress, pushed as the `train` event. */
 export type TrainProgress =
-  | { runId: number; type: 'start'; backend: string; backendReasons: string[]; optimizer: string; trainImages: number; valImages: number; epochs: number; startEpoch: number }
+  | { runId: number; type: 'start'; backend: string; backendReasons: string[]; optimizer: string; trainImages: number; valImages: number; epochs: number; startEpoch: number; warnings: string[] }
   | {
       runId: number;
       type: 'batch';

@@ -76,6 +76,7 @@ describe('fine-tuning yolo11n-coco on coco8 train (overfit)', () => {
   it('mAP50-95 on the training images rises far above the new head\'s start; best.safetensors scores the best row', async () => {
     // Where training starts: the pretrained weights with the new head the trainer makes (same seed).
     const start = YoloModel.fromCheckpoint(readPtFile(PRETRAINED));
+    expect(start.hasFoldedBatchNorm()).toBe(true);
     start.resetClassHead(NAMES.length, NAMES, { seed: 0 });
     const startMap = await valMap(start, yaml);
     start.dispose();

@@ -146,6 +146,23 @@ export class YoloModel {
   }
 
   /** Sets train mode (BN batch statistics and running-stat updates). */
+  /**
+   * Whether every BatchNorm is the identity a BN-folding export leaves behind (weight 1, running mean
+   * 0, running var 1 - eps): the convs carry the statistics, so train-mode BN (batch statistics)
+   * changes what the network computes until the running statistics catch up.
+   */
+  hasFoldedBatchNorm(): boolean {
+    if (this.store.batchNorms.size === 0) return false;
+    for (const bn of this.store.batchNorms.values()) {
+      const w = bn.weight.variable.dataSync();
+      const m = bn.runningMean.variable.dataSync();
+      const v = bn.runningVar.variable.dataSync();
+      const one = 1 - bn.eps;
+      for (let i = 0; i < w.length; i++) if (w[i] !== 1 || m[i] !== 0 || Math.abs(v[i]! - one) > 5e-4) return false; // fp16 checkpoints round 0.999
+    }
+    return true;
+  }
+
   train(mode = true): this {
     this.training = mode;
     return this;

@@ -179,7 +179,7 @@ export class TrainService {
 function toProgress(runId: number, e: TrainEvent, metrics: RunMetrics): TrainProgress | null {
   switch (e.type) {
     case 'start':
-      metrics.effective = { optimizer: e.optimizer.name, lr: e.optimizer.lr, momentum: e.optimizer.momentum, optimizerReason: e.optimizer.reason, backend: e.backend.name };
+      metrics.effective = { optimizer: e.optimizer.name, lr: e.optimizer.lr, momentum: e.optimizer.momentum, optimizerReason: e.optimizer.reason, backend: e.backend.name, warnings: e.warnings };
       return {
         runId,
         type: 'start',
@@ -190,6 +190,7 @@ function toProgress(runId: number, e: TrainEvent, metrics: RunMetrics): TrainPro
         valImages: e.valImages,
         epochs: e.epochs,
         startEpoch: e.startEpoch,
+        warnings: e.warnings,
       };
     case 'batch':
       return { runId, type: 'batch', epoch: e.epoch, epochs: e.epochs, batch: e.batch, batches: e.batches, losses: e.losses, lr: e.lr, imagesPerSec: e.imagesPerSec, etaSec: e.etaSec };

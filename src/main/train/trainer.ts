@@ -174,6 +174,9 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
   const trainLoader = new BatchLoader({ samples: trainData.samples, imgsz: args.imgsz, batchSize: batch, epochs: args.epochs, seed: args.seed, hyp, workers: args.workers, cache: args.cache });
   const valLoader = new BatchLoader({ samples: valData.samples, imgsz: args.imgsz, batchSize: batch * 2, mode: 'val', rect: true, workers: args.workers, interpolation: 'linear' });
   const warnings = [...trainData.warnings, ...valData.warnings];
+  if (!resumeState && model.hasFoldedBatchNorm()) {
+    warnings.push(`${path.basename(args.model)} has its BatchNorm folded into the convolutions (an inference export): training normalises with batch statistics from the first step, so validation metrics dip at first and recover as the running statistics catch up over the epochs (Ultralytics behaves the same with this file)`);
+  }
   if (perPass < batch) {
     warnings.push(`batch ${batch} at imgsz ${args.imgsz} runs as ${Math.ceil(batch / perPass)} passes of at most ${perPass} images on ${backend.name} (its memory holds ~2 GiB); gradients are the same, BatchNorm sees the smaller groups`);
   }

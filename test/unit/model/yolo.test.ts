@@ -190,6 +190,19 @@ describe('YoloModel', () => {
     m.dispose();
   });
 
+  it('tells a BN-folded export (weight 1, mean 0, var 1 - eps) from a fresh or trained model', () => {
+    const m = YoloModel.fromYaml(tinyYolo11Yaml(3), 3, [], { seed: 4 });
+    expect(m.hasFoldedBatchNorm()).toBe(false); // fresh init: var 1
+    tf.tidy(() => {
+      for (const bn of m.store.batchNorms.values()) bn.runningVar.variable.assign(tf.fill([bn.c], Math.fround(1 - bn.eps)));
+    });
+    expect(m.hasFoldedBatchNorm()).toBe(true);
+    const first = [...m.store.batchNorms.values()][0]!;
+    tf.tidy(() => first.runningMean.variable.assign(tf.fill([first.c], 0.01)));
+    expect(m.hasFoldedBatchNorm()).toBe(false);
+    m.dispose();
+  });
+
   it('loads its own state dict back exactly and checks shapes', () => {
     const other = YoloModel.fromYaml(tinyYolo11Yaml(3), 3, [], { seed: 9 });
     other.loadStateDict(model.stateDict());

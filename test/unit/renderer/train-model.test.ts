@@ -44,11 +44,11 @@ const zoo = (name: string, cached: boolean): ZooModel => ({
 });
 
 describe('reduceProgress', () => {
-  const start: TrainProgress = { runId: 1, type: 'start', backend: 'wasm', backendReasons: ['tensorflow: not installed'], optimizer: 'auto: 2 iterations <= 10000, so AdamW(lr=0.001429, momentum=0.9)', trainImages: 48, valImages: 12, epochs: 2, startEpoch: 0 };
+  const start: TrainProgress = { runId: 1, type: 'start', backend: 'wasm', backendReasons: ['tensorflow: not installed'], optimizer: 'auto: 2 iterations <= 10000, so AdamW(lr=0.001429, momentum=0.9)', trainImages: 48, valImages: 12, epochs: 2, startEpoch: 0, warnings: ['yolo11n-coco.pt has its BatchNorm folded'] };
 
   it('folds a run: start, batches, validation, epoch, done', () => {
     const r = fold([start, batch(1, 1), batch(1, 2)]);
-    expect(r).toMatchObject({ phase: 'training', epoch: 1, batch: 2, batches: 4, backend: 'wasm', etaSec: 28, losses: [2, 1, 0.5] });
+    expect(r).toMatchObject({ phase: 'training', epoch: 1, batch: 2, batches: 4, backend: 'wasm', etaSec: 28, losses: [2, 1, 0.5], warnings: ['yolo11n-coco.pt has its BatchNorm folded'] });
     expect(r.points.map((p) => p.x)).toEqual([0.25, 0.5]);
 
     const v = fold([{ runId: 1, type: 'validating', epoch: 1, done: 1, total: 3 }], r);

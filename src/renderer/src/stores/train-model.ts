@@ -35,6 +35,8 @@ export interface LiveRun {
   validating: { done: number; total: number } | null;
   backend: string | null;
   backendReasons: string[];
+  /** What the trainer said the user should know when the run started. */
+  warnings: string[];
   /** The service's words for the optimizer it chose (e.g. "auto: 24 iterations <= 10000, so AdamW(...)"). */
   optimizerReason: string | null;
   trainImages: number | null;
@@ -51,7 +53,7 @@ export const MAX_POINTS = 2000;
 export function newLiveRun(runId: number, epochs = 0): LiveRun {
   return {
     runId, phase: 'starting', epochs, startEpoch: 0, epoch: 0, batch: 0, batches: 0, losses: null, lr: null,
-    imagesPerSec: 0, etaSec: null, validating: null, backend: null, backendReasons: [], optimizerReason: null,
+    imagesPerSec: 0, etaSec: null, validating: null, backend: null, backendReasons: [], warnings: [], optimizerReason: null,
     trainImages: null, valImages: null, points: [], rows: [], bestEpoch: null, stoppedEarly: false,
   };
 }
@@ -68,7 +70,7 @@ export function reduceProgress(run: LiveRun | null, e: TrainProgress): LiveRun {
     case 'start':
       return {
         ...r, phase: 'training', epochs: e.epochs, startEpoch: e.startEpoch, epoch: e.startEpoch + 1, batch: 0,
-        backend: e.backend, backendReasons: e.backendReasons, optimizerReason: e.optimizer,
+        backend: e.backend, backendReasons: e.backendReasons, warnings: e.warnings, optimizerReason: e.optimizer,
         trainImages: e.trainImages, valImages: e.valImages, stoppedEarly: false,
       };
     case 'batch': {
