@@ -3,13 +3,15 @@
  * (figure, measured, target, ratio = measured / target, pass mark) and writes each part's results
  * to bench-results/<part>.json.
  *
- *   npm run bench                      every part
- *   npm run bench -- --only store      just these parts (comma-separated)
+ *   npm run bench                      every part but finetune (which takes about an hour)
+ *   npm run bench -- --only store      just these parts (comma-separated; finetune only this way)
  *   options: --queries N   --keep (keep the bench project)   --strict (exit 1 when a figure fails)
+ *            --epochs N (finetune: shorter runs, for trying it out)
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runFinetuneBench } from './finetune';
 import { runModelBench } from './model';
 import { runPredictBench } from './predict';
 import { runBrowserGridBench } from './browser-grid';
@@ -22,6 +24,7 @@ import type { Figure, Log, PartResult } from './types';
 interface Args {
   only: string[] | null;
   queries: number | undefined;
+  epochs: number | undefined;
   keep: boolean;
   strict: boolean;
 }
@@ -35,15 +38,19 @@ const PARTS: Record<string, (args: Args, log: Log) => Promise<PartResult>> = {
   canvas: (args, log) => runCanvasBench({ log, keepProject: args.keep }),
   train: (_args, log) => runTrainBench({ log }),
   'train-api': (_args, log) => runTrainApiBench({ log }),
+  finetune: (args, log) => runFinetuneBench({ log, ...(args.epochs !== undefined ? { epochs: args.epochs } : {}) }),
 };
+/** Parts too long for a plain `npm run bench`; they run when named with --only. */
+const ON_REQUEST = new Set(['finetune']);
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, queries: undefined, keep: false, strict: false };
+  const args: Args = { only: null, queries: undefined, epochs: undefined, keep: false, strict: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--only') args.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (a?.startsWith('--only=')) args.only = a.slice(7).split(',').filter(Boolean);
     else if (a === '--queries') args.queries = Number(argv[++i]);
+    else if (a === '--epochs') args.epochs = Number(argv[++i]);
     else if (a === '--keep') args.keep = true;
     else if (a === '--strict') args.strict = true;
     else throw new Error(`unknown argument ${a}; use --only ${Object.keys(PARTS).join(',')}`);
@@ -90,7 +97,7 @@ function fmt(v: number): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const names = args.only ?? Object.keys(PARTS);
+  const names = args.only ?? Object.keys(PARTS).filter((p) => !ON_REQUEST.has(p));
   const log: Log = (line) => process.stdout.write(`${line}\n`);
   const outDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bench-results');
   fs.mkdirSync(outDir, { recursive: true });
