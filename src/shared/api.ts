@@ -22,7 +22,9 @@ import type {
   ImageView,
   ImportRequest,
   JobInfo,
+  PredictionRecord,
   ProjectInfo,
+  Split,
   SplitRequest,
   SplitSummary,
   TrainPreflight,
@@ -51,6 +53,8 @@ export interface Api {
   'images.page'(args: ImagePageQuery): Promise<ImagePage>;
   'images.get'(args: { id: number }): Promise<ImageRecord>;
   'images.boxes'(args: { id: number }): Promise<BoxRecord[]>;
+  /** The newest run's predictions for an image (none: []). Kept apart from its boxes. */
+  'images.predictions'(args: { id: number }): Promise<PredictionRecord[]>;
 
   /** Previous / next image in the filter's order, and the next unlabeled one after `id`. */
   'images.neighbors'(args: { id: number; filter?: ImageFilter }): Promise<ImageNeighbors>;
@@ -92,6 +96,8 @@ export interface Api {
   'train.run'(args: { id: number }): Promise<TrainRunDetail>;
   /** The run's per-epoch table as Ultralytics' results.csv text. */
   'train.csv'(args: { id: number }): Promise<string>;
+  /** Runs the run's best weights over a split (default val) in a worker, replacing its predictions. */
+  'train.predict'(args: { runId: number; split?: Split; conf?: number }): Promise<{ jobId: string }>;
 
   /** Ultralytics' official detection models, and which are in the local cache. */
   'models.list'(args: Record<string, never>): Promise<ZooModel[]>;
@@ -121,6 +127,7 @@ export const API_METHODS = [
   'images.page',
   'images.get',
   'images.boxes',
+  'images.predictions',
   'images.neighbors',
   'images.setStatus',
   'images.view',
@@ -147,6 +154,7 @@ export const API_METHODS = [
   'train.runs',
   'train.run',
   'train.csv',
+  'train.predict',
   'models.list',
   'models.download',
   'models.inspect',

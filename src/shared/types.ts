@@ -39,6 +39,19 @@ export interface ClassRecord {
   order: number;
 }
 
+/** A model's detection on an image, in image pixels (top-left x, y), as a box would be. */
+export interface PredictionRecord {
+  id: number;
+  runId: number;
+  imageId: number;
+  classId: number;
+  score: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
 export interface BoxRecord {
   id: number;
   imageId: number;
@@ -242,7 +255,7 @@ export interface SplitSummary {
 
 // ---- jobs ------------------------------------------------------------------------------------
 
-export const JOB_KINDS = ['import', 'export', 'sample', 'thumbnails', 'train', 'model-download'] as const;
+export const JOB_KINDS = ['import', 'export', 'sample', 'thumbnails', 'train', 'predict', 'model-download'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 

@@ -107,7 +107,7 @@ describe('train view', () => {
     const classNames = await page.getByTestId('train-perclass').locator('tbody tr td:first-child').allTextContents();
     expect(classNames.sort()).toEqual([...SAMPLE_CLASSES].sort());
     expect(await page.getByTestId('chart-map').getAttribute('data-points')).toBe('1');
-    expect(await page.getByTestId('train-review').isDisabled()).toBe(true);
+    expect(await page.getByTestId('train-review').isDisabled()).toBe(false);
 
     // results.csv as a download.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('train-csv').click()]);
@@ -149,6 +149,32 @@ describe('train view', () => {
     await expect.poll(() => runs.count()).toBe(2);
     expect(await runs.first().getAttribute('data-status')).toBe('cancelled');
     expect(await page.getByTestId('train-start').isDisabled()).toBe(false);
+
+    // Review: the finished run's best weights over the val split (a predict job), then the Label
+    // tab on the val images that got predictions. A 1-epoch tiny model scores below 0.25 everywhere,
+    // so predict again with conf 0 through the API to have boxes to look at.
+    await runs.nth(1).click();
+    await page.locator('[data-testid=train-summary][data-status=done]').waitFor();
+    await page.getByTestId('train-review').click();
+    await page.getByTestId('browser-view').or(page.getByTestId('label-route')).waitFor({ timeout: 90_000 });
+    const doneRun = (await apiCall<{ id: number; status: string }[]>(page, 'train.runs', {})).find((r) => r.status === 'done')!;
+    const { jobId: predictJob } = await apiCall<{ jobId: string }>(page, 'train.predict', { runId: doneRun.id, conf: 0 });
+    await expect.poll(async () => (await apiCall<{ state: string }>(page, 'jobs.get', { id: predictJob })).state, { timeout: 60_000 }).toBe('done');
+    const withPredictions = await apiCall<{ items: { id: number }[] }>(page, 'images.page', { filter: { split: 'val', hasPredictions: true }, limit: 1 });
+    const imageId = withPredictions.items[0]!.id;
+    if (await page.getByTestId('label-route').isVisible()) await page.keyboard.press('b');
+    await page.getByTestId('browser-view').waitFor();
+    await page.locator(`[data-testid=image-cell][data-image-id="${imageId}"]`).click({ timeout: 30_000 });
+    const canvas = page.getByTestId('annotation-canvas');
+    await expect.poll(async () => Number(await canvas.getAttribute('data-prediction-count')), { timeout: 30_000 }).toBeGreaterThan(0);
+    const toggle = page.getByTestId('toggle-predictions');
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    await canvas.click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('p');
+    await expect.poll(() => toggle.getAttribute('aria-pressed')).toBe('false');
+    await page.keyboard.press('p');
+    await expect.poll(() => toggle.getAttribute('aria-pressed')).toBe('true');
+    await page.screenshot({ path: shot('train-review-predictions') });
 
     expect(pageErrors).toEqual([]);
     await context.close();

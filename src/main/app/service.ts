@@ -27,7 +27,9 @@ import type {
   ImportRequest,
   ImportSummary,
   JobInfo,
+  PredictionRecord,
   ProjectInfo,
+  Split,
   SplitRequest,
   SplitSummary,
   TrainPreflight,
@@ -44,6 +46,8 @@ import { runInWorker } from '../jobs/run-in-worker';
 import { BoxEditor } from '../store/box-editor';
 import { ClassManager } from '../store/class-manager';
 import { LabelStore } from '../store/label-store';
+import { imagePredictions } from '../store/predictions';
+import type { PredictSplitResult } from '../infer/predict-split';
 import { contentTypeFor } from '../images/content-type';
 import { resolveImageAsset, type AssetFile, type ImageAsset } from '../images/image-assets';
 import { imageView } from '../images/pyramid';
@@ -186,6 +190,12 @@ export class BoxtuneService implements Api {
     const store = this.requireStore();
     store.getImage(args.id); // NOT_FOUND for an unknown image rather than an empty list
     return store.boxes(args.id);
+  }
+
+  async 'images.predictions'(args: { id: number }): Promise<PredictionRecord[]> {
+    const store = this.requireStore();
+    store.getImage(args.id);
+    return imagePredictions(store, args.id);
   }
 
   async 'images.neighbors'(args: { id: number; filter?: ImageFilter }): Promise<ImageNeighbors> {
@@ -354,6 +364,21 @@ export class BoxtuneService implements Api {
 
   async 'train.csv'(args: { id: number }): Promise<string> {
     return this.training.csv(this.requireStore(), args.id);
+  }
+
+  async 'train.predict'(args: { runId: number; split?: Split; conf?: number }): Promise<{ jobId: string }> {
+    const store = this.requireStore();
+    const { weights, imgsz, name } = this.training.weightsOf(store, args.runId);
+    const split = args.split ?? 'val';
+    const root = store.root;
+    const request = { runId: args.runId, weights, imgsz, split, ...(args.conf !== undefined ? { conf: args.conf } : {}) };
+    const job = this.jobs.start(
+      'predict',
+      `Predict ${split} with ${name}`,
+      (ctx) => runInWorker<PredictSplitResult>({ kind: 'predict', root, request }, ctx),
+      () => this.projectChanged(root),
+    );
+    return { jobId: job.id };
   }
 
   // ---- model zoo -------------------------------------------------------------------------------

@@ -37,6 +37,15 @@ async function run(t: WorkerTask): Promise<unknown> {
       });
     case 'train':
       return runTraining(t.args);
+    case 'predict': {
+      const { predictSplit } = await import('../infer/predict-split');
+      const store = LabelStore.open(t.root);
+      try {
+        return await predictSplit(store, t.request, { onProgress, isCancelled });
+      } finally {
+        store.close();
+      }
+    }
   }
 }
 

@@ -4,13 +4,16 @@
  */
 import type { ErrorInfo } from '../../shared/errors';
 import type { ExportRequest, ImportRequest } from '../../shared/types';
+import type { PredictSplitRequest } from '../infer/predict-split';
 
 export type WorkerTask =
   | { kind: 'import'; root: string; request: ImportRequest }
   | { kind: 'export'; root: string; request: ExportRequest }
   | { kind: 'sample'; dir: string; images?: number; seed?: number }
   /** Fine-tuning: Ultralytics-style arguments (validated in the worker by parseTrainArgs). */
-  | { kind: 'train'; args: Record<string, unknown> };
+  | { kind: 'train'; args: Record<string, unknown> }
+  /** A run's weights over a split, predictions into the store. */
+  | { kind: 'predict'; root: string; request: PredictSplitRequest };
 
 export type WorkerMessage =
   | { type: 'progress'; phase: string; done: number; total: number }

@@ -161,6 +161,15 @@ export class TrainService {
     return { ...summary(r), config: { ...(JSON.parse(r.config) as Record<string, unknown>), ...m.effective }, rows: m.rows, perClass: m.perClass };
   }
 
+  /** What predicting with a run needs: its best weights and the image size it trained at. */
+  weightsOf(store: LabelStore, id: number): { weights: string; imgsz: number; name: string } {
+    const r = this.row(store, id);
+    const cfg = JSON.parse(r.config) as { imgsz?: number };
+    const weights = path.join(store.root, r.dir ?? `runs/${r.name}`, 'weights', 'best.safetensors');
+    if (!fs.existsSync(weights)) throw new AppError('NOT_FOUND', `run ${r.name} has no weights yet (no epoch finished)`);
+    return { weights, imgsz: cfg.imgsz ?? 640, name: r.name };
+  }
+
   /** results.csv of the run, as written next to its weights. */
   csv(store: LabelStore, id: number): string {
     const r = this.row(store, id);

@@ -31,6 +31,9 @@ describe('matchShortcut', () => {
     expect(matchShortcut(key('Tab', { shiftKey: true }))).toEqual({ action: 'cyclePrev' });
     expect(matchShortcut(key('Escape'))).toEqual({ action: 'cancel' });
     expect(matchShortcut(key(' '))).toEqual({ action: 'panHold' });
+    expect(matchShortcut(key('h'))).toEqual({ action: 'toggleBoxes' });
+    expect(matchShortcut(key('p'))).toEqual({ action: 'togglePredictions' });
+    expect(matchShortcut(key('p', { ctrlKey: true }))).toBeNull();
   });
 
   it('tells Ctrl combinations apart (Cmd counts as Ctrl)', () => {
@@ -99,5 +102,6 @@ describe('shortcutHelp', () => {
     expect(boundActions().size).toBeGreaterThanOrEqual(25);
     expect(help.map((g) => g.group)).toEqual(['Images', 'Boxes', 'Classes', 'Clipboard', 'View', 'History']);
     expect(texts.find((e) => e.keys === 'Ctrl+B / Ctrl+Shift+V')).toBeDefined();
+    expect(texts.find((e) => e.keys === 'P')?.text).toMatch(/predictions/);
   });
 });

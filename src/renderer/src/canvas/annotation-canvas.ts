@@ -2,9 +2,11 @@
  * @file AnnotationCanvas: the imperative Konva controller behind the Label view's canvas, owned by
  * one Svelte component (AnnotationCanvas.svelte) that creates it on mount and destroys it.
  *
- * Three layers, none listening to Konva events (pointer input is read from the container and
+ * Four layers, none listening to Konva events (pointer input is read from the container and
  * hit-tested in geometry.ts, which needs no hit canvas):
  *   - image: the picture (a decoded full image or preview, plus DeepZoom tiles when zoomed in);
+ *   - predictions: the model's detections, dashed, read-only (never picked, selected or dragged:
+ *     the pointer code only knows the boxes); hidden when there are none to show;
  *   - boxes: every box, drawn by one custom shape: outlines rasterized into a pixel buffer
  *     (box-raster.ts) and put in one call, class tags only when few boxes are on screen;
  *   - ui: selection, handles, hover, the box being drawn, crosshair guides, and the boxes being
@@ -22,7 +24,7 @@
  * container (what bench/canvas.ts and the e2e tests read).
  */
 import Konva from 'konva';
-import type { BoxRecord } from '../../../shared/types';
+import type { BoxRecord, PredictionRecord } from '../../../shared/types';
 import {
   centeredView,
   clampPoint,
@@ -49,6 +51,7 @@ import {
   type View,
 } from './geometry';
 import { BoxRaster, pixelColor } from './box-raster';
+import { groupByClass, predictionLabel, predictionsInView } from '../lib/predictions';
 import { ImagePainter } from './image-painter';
 import { TileLoader } from './tile-loader';
 
@@ -105,6 +108,8 @@ export interface FrameInfo {
   imageDrawn: boolean;
   /** Boxes of this image the boxes layer drew (last time it was drawn). */
   boxesDrawn: number;
+  /** Predictions the predictions layer drew (last time it was drawn; 0 while it is hidden). */
+  predictionsDrawn: number;
   /** Layers drawn in this frame, e.g. 'image,boxes,ui'. */
   layers: string;
   /** Main-thread milliseconds of this frame's draw. */
@@ -131,6 +136,12 @@ const HALO_LIMIT = 800;
 const THICK_LIMIT = 400;
 const HALO_COLOR = pixelColor('#000000', 0.45);
 const DEFAULT_PIXEL = pixelColor('#d9dce0');
+const DEFAULT_COLOR = '#d9dce0';
+/** Predictions: dashed so they never pass for boxes, thinner than boxes, with a dashed halo. */
+const PREDICTION_DASH = [6, 4];
+const PREDICTION_WIDTH = 1.5;
+const PREDICTION_HALO_WIDTH = 3.5;
+const PREDICTION_LABEL_BG = 'rgba(20, 22, 25, 0.78)';
 const FIT_MARGIN = 24;
 
 type Gesture =
@@ -145,6 +156,7 @@ export class AnnotationCanvas {
   readonly #cb: CanvasCallbacks;
   readonly #stage: Konva.Stage;
   readonly #imageLayer: Konva.Layer;
+  readonly #predictionLayer: Konva.Layer;
   readonly #boxLayer: Konva.Layer;
   readonly #uiLayer: Konva.Layer;
   readonly #tiles: TileLoader;
@@ -154,6 +166,7 @@ export class AnnotationCanvas {
   /** Pixel words of the class colours (box-raster.ts). */
   #pixelColors = new Map<number, number>();
   #uiShown = true;
+  #predictionsShown = true;
   readonly #resize: ResizeObserver;
   readonly #offs: (() => void)[] = [];
 
@@ -177,6 +190,8 @@ export class AnnotationCanvas {
   #selection = new Set<number>();
   #mode: CanvasMode = 'select';
   #showBoxes = true;
+  #predictions: readonly PredictionRecord[] = [];
+  #showPredictions = true;
   #spaceHeld = false;
 
   #gesture: Gesture | null = null;
@@ -187,8 +202,9 @@ export class AnnotationCanvas {
   #hoverPending = false;
   #cursor = '';
   #boxesDrawn = 0;
+  #predictionsDrawn = 0;
 
-  #dirty = { image: false, boxes: false, ui: false };
+  #dirty = { image: false, predictions: false, boxes: false, ui: false };
   #raf = 0;
   #inputAt: number | null = null;
 
@@ -204,6 +220,8 @@ export class AnnotationCanvas {
     this.#tiles = new TileLoader(() => this.#request('image'));
     this.#painter = new ImagePainter(this.#tiles, () => this.#request('image'));
     this.#imageLayer = this.#layer((ctx) => this.#drawImage(ctx));
+    // Above the image, under the boxes: the user's labels stay on top of the model's guesses.
+    this.#predictionLayer = this.#layer((ctx) => this.#drawPredictions(ctx));
     this.#boxLayer = this.#layer((ctx) => this.#drawBoxes(ctx));
     this.#uiLayer = this.#layer((ctx) => this.#drawUi(ctx));
 
@@ -245,6 +263,9 @@ export class AnnotationCanvas {
     this.#dragIds.clear();
     this.#overrides.clear();
     this.#ghosts = [];
+    // Another image's predictions never show on this one; the component sends this image's.
+    this.#predictions = [];
+    this.#request('predictions');
     this.#setHover(null);
     this.#tiles.want([]);
     this.#painter.setImage(image);
@@ -270,7 +291,7 @@ export class AnnotationCanvas {
     this.#styles = new Map(styles);
     this.#pixelColors = new Map([...styles].map(([id, st]) => [id, pixelColor(st.color)]));
     this.#nextColor = nextColor;
-    this.#request('boxes', 'ui');
+    this.#request('predictions', 'boxes', 'ui');
   }
 
   setMode(mode: CanvasMode): void {
@@ -278,6 +299,14 @@ export class AnnotationCanvas {
     this.#mode = mode;
     this.#updateCursor();
     this.#request('ui');
+  }
+
+  /** The model's predictions for the current image, drawn read-only when `visible`. */
+  setPredictions(preds: readonly PredictionRecord[], visible: boolean): void {
+    if (preds === this.#predictions && visible === this.#showPredictions) return;
+    this.#predictions = preds;
+    this.#showPredictions = visible;
+    this.#request('predictions');
   }
 
   setShowBoxes(show: boolean): void {
@@ -386,7 +415,7 @@ export class AnnotationCanvas {
     this.#exact = view;
     this.#view = { scale: view.scale, x: Math.round(view.x * pr) / pr, y: Math.round(view.y * pr) / pr };
     this.#fitted = fitted;
-    this.#request('image', 'boxes', 'ui');
+    this.#request('image', 'predictions', 'boxes', 'ui');
     this.#cb.view(view);
   }
 
@@ -611,7 +640,7 @@ export class AnnotationCanvas {
     this.#size = size;
     this.#stage.size(size);
     if (this.#fitted) this.fit();
-    this.#request('image', 'boxes', 'ui');
+    this.#request('image', 'predictions', 'boxes', 'ui');
   }
 
   /** Hover and cursor for the pointer's current position (once per frame). */
@@ -677,7 +706,7 @@ export class AnnotationCanvas {
     this.#offs.push(() => this.#container.removeEventListener(type, fn, opts));
   }
 
-  #request(...layers: ('image' | 'boxes' | 'ui')[]): void {
+  #request(...layers: ('image' | 'predictions' | 'boxes' | 'ui')[]): void {
     for (const l of layers) this.#dirty[l] = true;
     if (this.#raf === 0) this.#raf = requestAnimationFrame(this.#frame);
   }
@@ -691,6 +720,20 @@ export class AnnotationCanvas {
     if (d.image) {
       this.#imageLayer.draw();
       drawn.push('image');
+    }
+    // Hidden, not drawn blank, when there is nothing to show (as the ui layer below).
+    if (d.predictions) {
+      const show = this.#hasPredictions();
+      if (show !== this.#predictionsShown) {
+        this.#predictionsShown = show;
+        this.#predictionLayer.visible(show);
+      }
+      if (show) {
+        this.#predictionLayer.draw();
+        drawn.push('predictions');
+      } else {
+        this.#predictionsDrawn = 0;
+      }
     }
     if (d.boxes) {
       this.#boxLayer.draw();
@@ -709,12 +752,13 @@ export class AnnotationCanvas {
         drawn.push('ui');
       }
     }
-    this.#dirty = { image: false, boxes: false, ui: false };
+    this.#dirty = { image: false, predictions: false, boxes: false, ui: false };
     const workMs = performance.now() - t0;
     const info: FrameInfo = {
       imageId: this.#image?.imageId ?? null,
       imageDrawn: this.#imageDrawn,
       boxesDrawn: this.#boxesDrawn,
+      predictionsDrawn: this.#predictionsDrawn,
       layers: drawn.join(','),
       workMs,
       frameAt,
@@ -785,6 +829,62 @@ export class AnnotationCanvas {
     if (shown.length <= LABEL_LIMIT) {
       for (const b of shown) this.#drawTag(ctx, this.#overrides.get(b.id)?.rect ?? b, b.classId);
     }
+  }
+
+  #hasPredictions(): boolean {
+    return this.#image !== null && this.#showPredictions && this.#predictions.length > 0;
+  }
+
+  /**
+   * The predictions on screen: dashed outlines stroked one path per class (hundreds stay cheap),
+   * in screen pixels so the line keeps its width at any zoom, as the boxes' outlines do.
+   */
+  #drawPredictions(ctx: CanvasRenderingContext2D): void {
+    this.#predictionsDrawn = 0;
+    const img = this.#image;
+    if (!img || !this.#showPredictions) return;
+    const shown = predictionsInView(this.#predictions, img.imageId, visibleImageRect(this.#view, this.#size), (id) => this.#styles.get(id)?.hidden ?? false);
+    this.#predictionsDrawn = shown.length;
+    if (shown.length === 0) return;
+    ctx.setLineDash(PREDICTION_DASH);
+    if (shown.length <= HALO_LIMIT) {
+      ctx.lineWidth = PREDICTION_HALO_WIDTH;
+      ctx.strokeStyle = 'rgba(0, 0, 0, 0.45)';
+      this.#strokeRects(ctx, shown);
+    }
+    ctx.lineWidth = PREDICTION_WIDTH;
+    for (const [classId, list] of groupByClass(shown)) {
+      ctx.strokeStyle = this.#styles.get(classId)?.color ?? DEFAULT_COLOR;
+      this.#strokeRects(ctx, list);
+    }
+    ctx.setLineDash([]);
+    if (shown.length <= LABEL_LIMIT) {
+      ctx.font = '10px system-ui, sans-serif';
+      for (const p of shown) this.#drawPredictionLabel(ctx, p);
+    }
+  }
+
+  #strokeRects(ctx: CanvasRenderingContext2D, rects: readonly Rect[]): void {
+    ctx.beginPath();
+    for (const r of rects) {
+      const s = rectToScreen(this.#view, r);
+      ctx.rect(Math.round(s.x), Math.round(s.y), Math.max(1, Math.round(s.w)), Math.max(1, Math.round(s.h)));
+    }
+    ctx.stroke();
+  }
+
+  /** "name 0.87" inside the top-left corner (a box's own tag sits above its corner: no overlap). */
+  #drawPredictionLabel(ctx: CanvasRenderingContext2D, p: PredictionRecord): void {
+    const s = rectToScreen(this.#view, p);
+    if (s.w < 24 || s.h < 13) return;
+    const st = this.#styles.get(p.classId);
+    const text = predictionLabel(st?.name ?? `class ${p.classId}`, p.score);
+    const x = Math.round(s.x) + 1;
+    const y = Math.round(s.y) + 1;
+    ctx.fillStyle = PREDICTION_LABEL_BG;
+    ctx.fillRect(x, y, ctx.measureText(text).width + 6, 13);
+    ctx.fillStyle = st?.color ?? DEFAULT_COLOR;
+    ctx.fillText(text, x + 3, y + 10);
   }
 
   /** Nothing for the ui layer to show: no selection, hover, gesture, ghost or crosshair. */

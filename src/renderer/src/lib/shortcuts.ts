@@ -34,6 +34,7 @@ export type Action =
   | 'zoomIn'
   | 'zoomOut'
   | 'toggleBoxes'
+  | 'togglePredictions'
   | 'panHold'
   | 'help';
 
@@ -94,6 +95,7 @@ const BINDINGS: Binding[] = [
   { combos: ['Shift+Tab'], command: { action: 'cyclePrev' }, help: { group: 'Boxes', text: 'Select the previous box' } },
   { combos: ['Ctrl+A'], command: { action: 'selectAll' }, help: { group: 'Boxes', text: 'Select every box' } },
   { combos: ['H'], command: { action: 'toggleBoxes' }, help: { group: 'Boxes', text: 'Hide / show all boxes (a look at the bare image)' } },
+  { combos: ['P'], command: { action: 'togglePredictions' }, help: { group: 'Boxes', text: 'Show / hide the model’s predictions (dashed, with scores)' } },
 
   ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 0].map(
     (d, i): Binding => ({

@@ -10,7 +10,7 @@
  * prepared ahead (record, boxes, undo flags and decoded pixels) and the image being left is kept
  * as it is, so A back is instant too. A prepared image is shown at once and re-read behind it.
  */
-import type { BoxChange, BoxRecord, EditResult, ImageFilter, ImageNeighbors, ImageRecord, NewBox } from '../../../shared/types';
+import type { BoxChange, BoxRecord, EditResult, ImageFilter, ImageNeighbors, ImageRecord, NewBox, PredictionRecord } from '../../../shared/types';
 import type { CanvasImage } from '../canvas/annotation-canvas';
 import { moveRects, type Rect } from '../canvas/geometry';
 import { loadCanvasImage } from '../canvas/image-loader';
@@ -52,6 +52,8 @@ export class LabelSession {
   notice = $state<string | null>(null);
   /** Boxes on the clipboard. */
   clipSize = $state(0);
+  /** The newest run's predictions for the current image (read-only; [] when there are none). */
+  predictions = $state.raw<PredictionRecord[]>([]);
 
   #filter: ImageFilter = {};
   /** The project the cached images belong to (image ids start over in every project). */
@@ -71,6 +73,8 @@ export class LabelSession {
   #nudges = new Map<number, BoxChange>();
   #nudgeQueued = false;
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bumped by each predictions read, so only the latest one's answer is applied. */
+  #predictionReads = 0;
 
   // ---- navigation ---------------------------------------------------------------------------------
 
@@ -151,6 +155,23 @@ export class LabelSession {
     this.canvas = null;
     this.neighbors = null;
     this.selection = new Set();
+    this.predictions = [];
+  }
+
+  /**
+   * Reads image `id`'s predictions (on opening it, and after a predict job). Another image's are
+   * dropped at once; a failed read shows none, without an error: predictions are an extra.
+   */
+  async loadPredictions(id: number): Promise<void> {
+    const read = ++this.#predictionReads;
+    if (this.predictions.length > 0 && this.predictions[0]?.imageId !== id) this.predictions = [];
+    let preds: PredictionRecord[];
+    try {
+      preds = await api['images.predictions']({ id });
+    } catch {
+      preds = [];
+    }
+    if (read === this.#predictionReads && this.image?.id === id) this.predictions = preds;
   }
 
   async #afterOpen(id: number, generation: number, revalidate: boolean): Promise<void> {

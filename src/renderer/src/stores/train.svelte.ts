@@ -46,6 +46,9 @@ export class TrainStore {
   error = $state<string | null>(null);
   busy = $state(false);
   stopping = $state(false);
+  /** The job predicting the val split with a run, for review; null when none is. */
+  reviewJobId = $state<string | null>(null);
+  #onReviewReady: (() => void) | null = null;
 
   selected = $derived(this.runs.find((r) => r.id === this.selectedId) ?? null);
   /** The selected run is the one training now. */
@@ -187,6 +190,20 @@ export class TrainStore {
     });
   };
 
+  /**
+   * Runs the run's best weights over the val split (a job with progress), then calls `onready` so
+   * the view can show the images with their predictions.
+   */
+  review = async (run: TrainRunSummary, onready: () => void): Promise<void> => {
+    await this.#act(async () => {
+      const { jobId } = await api['train.predict']({ runId: run.id });
+      this.reviewJobId = jobId;
+      this.#onReviewReady = onready;
+      const known = jobs.jobs.find((j) => j.id === jobId);
+      if (known && known.state !== 'running') this.#onJob(known); // finished before we heard back
+    });
+  };
+
   /** Reads what the local file holds, a moment after the path stops changing. */
   inspectPath = (path: string): void => {
     if (this.#inspectTimer) clearTimeout(this.#inspectTimer);
@@ -234,6 +251,12 @@ export class TrainStore {
 
   #onJob(job: JobInfo): void {
     if (job.kind === 'model-download' && job.state === 'done') void this.loadModels();
+    if (job.kind === 'predict' && job.id === this.reviewJobId && job.state !== 'running') {
+      this.reviewJobId = null;
+      if (job.state === 'done') this.#onReviewReady?.();
+      else if (job.state === 'failed') this.error = job.error?.message ?? 'prediction failed';
+      this.#onReviewReady = null;
+    }
     if (job.kind !== 'train') return;
     if (job.state === 'running') {
       this.#adoptRunningJob();
