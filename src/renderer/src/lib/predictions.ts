@@ -52,9 +52,9 @@ export function isPredictJob(job: Pick<JobInfo, 'kind'>): boolean {
 }
 
 /**
- * A key that changes whenever a 'predict' job ends (done, failed or cancelled: a stopped job may
- * have replaced some predictions already). The Label view re-reads the image's predictions when
- * it changes.
+ * A key that changes whenever a 'predict' job ends (done, failed or cancelled; only a done one
+ * wrote anything, as it writes in one transaction, but a re-read costs one query). The Label view
+ * re-reads the image's predictions when it changes.
  */
 export function finishedPredictJobsKey(jobs: readonly Pick<JobInfo, 'id' | 'kind' | 'state'>[]): string {
   return jobs
