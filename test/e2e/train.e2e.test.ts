@@ -167,6 +167,13 @@ describe('train view', () => {
     await page.locator(`[data-testid=image-cell][data-image-id="${imageId}"]`).click({ timeout: 30_000 });
     const canvas = page.getByTestId('annotation-canvas');
     await expect.poll(async () => Number(await canvas.getAttribute('data-prediction-count')), { timeout: 30_000 }).toBeGreaterThan(0);
+    // Read once per image, not in a loop (an effect that tracked its own answer once re-asked forever).
+    let predictionReads = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('/api/images.predictions')) predictionReads++;
+    });
+    await page.waitForTimeout(1500);
+    expect(predictionReads).toBeLessThanOrEqual(1);
     const toggle = page.getByTestId('toggle-predictions');
     expect(await toggle.getAttribute('aria-pressed')).toBe('true');
     await canvas.click({ position: { x: 5, y: 5 } });

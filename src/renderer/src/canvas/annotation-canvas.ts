@@ -2,11 +2,12 @@
  * @file AnnotationCanvas: the imperative Konva controller behind the Label view's canvas, owned by
  * one Svelte component (AnnotationCanvas.svelte) that creates it on mount and destroys it.
  *
- * Four layers, none listening to Konva events (pointer input is read from the container and
+ * Three layers, none listening to Konva events (pointer input is read from the container and
  * hit-tested in geometry.ts, which needs no hit canvas):
- *   - image: the picture (a decoded full image or preview, plus DeepZoom tiles when zoomed in);
- *   - predictions: the model's detections, dashed, read-only (never picked, selected or dragged:
- *     the pointer code only knows the boxes); hidden when there are none to show;
+ *   - image: the picture (a decoded full image or preview, plus DeepZoom tiles when zoomed in),
+ *     then the model's predictions over it, dashed and read-only (never picked, selected or
+ *     dragged: the pointer code only knows the boxes). Not a layer of their own: a visible canvas
+ *     costs a copy in each frame's commit, and they change only with the view or the image;
  *   - boxes: every box, drawn by one custom shape: outlines rasterized into a pixel buffer
  *     (box-raster.ts) and put in one call, class tags only when few boxes are on screen;
  *   - ui: selection, handles, hover, the box being drawn, crosshair guides, and the boxes being
@@ -156,7 +157,6 @@ export class AnnotationCanvas {
   readonly #cb: CanvasCallbacks;
   readonly #stage: Konva.Stage;
   readonly #imageLayer: Konva.Layer;
-  readonly #predictionLayer: Konva.Layer;
   readonly #boxLayer: Konva.Layer;
   readonly #uiLayer: Konva.Layer;
   readonly #tiles: TileLoader;
@@ -166,7 +166,6 @@ export class AnnotationCanvas {
   /** Pixel words of the class colours (box-raster.ts). */
   #pixelColors = new Map<number, number>();
   #uiShown = true;
-  #predictionsShown = true;
   readonly #resize: ResizeObserver;
   readonly #offs: (() => void)[] = [];
 
@@ -204,7 +203,7 @@ export class AnnotationCanvas {
   #boxesDrawn = 0;
   #predictionsDrawn = 0;
 
-  #dirty = { image: false, predictions: false, boxes: false, ui: false };
+  #dirty = { image: false, boxes: false, ui: false };
   #raf = 0;
   #inputAt: number | null = null;
 
@@ -219,9 +218,13 @@ export class AnnotationCanvas {
     this.#stage = new Konva.Stage({ container, width: this.#size.width, height: this.#size.height, listening: false });
     this.#tiles = new TileLoader(() => this.#request('image'));
     this.#painter = new ImagePainter(this.#tiles, () => this.#request('image'));
-    this.#imageLayer = this.#layer((ctx) => this.#drawImage(ctx));
-    // Above the image, under the boxes: the user's labels stay on top of the model's guesses.
-    this.#predictionLayer = this.#layer((ctx) => this.#drawPredictions(ctx));
+    // Predictions above the image, under the boxes: the user's labels stay on top of the model's guesses.
+    this.#imageLayer = this.#layer((ctx) => {
+      ctx.save();
+      this.#drawImage(ctx);
+      ctx.restore();
+      this.#drawPredictions(ctx);
+    });
     this.#boxLayer = this.#layer((ctx) => this.#drawBoxes(ctx));
     this.#uiLayer = this.#layer((ctx) => this.#drawUi(ctx));
 
@@ -265,7 +268,7 @@ export class AnnotationCanvas {
     this.#ghosts = [];
     // Another image's predictions never show on this one; the component sends this image's.
     this.#predictions = [];
-    this.#request('predictions');
+    this.#request('image');
     this.#setHover(null);
     this.#tiles.want([]);
     this.#painter.setImage(image);
@@ -291,7 +294,7 @@ export class AnnotationCanvas {
     this.#styles = new Map(styles);
     this.#pixelColors = new Map([...styles].map(([id, st]) => [id, pixelColor(st.color)]));
     this.#nextColor = nextColor;
-    this.#request('predictions', 'boxes', 'ui');
+    this.#request('image', 'boxes', 'ui');
   }
 
   setMode(mode: CanvasMode): void {
@@ -306,7 +309,7 @@ export class AnnotationCanvas {
     if (preds === this.#predictions && visible === this.#showPredictions) return;
     this.#predictions = preds;
     this.#showPredictions = visible;
-    this.#request('predictions');
+    this.#request('image');
   }
 
   setShowBoxes(show: boolean): void {
@@ -415,7 +418,7 @@ export class AnnotationCanvas {
     this.#exact = view;
     this.#view = { scale: view.scale, x: Math.round(view.x * pr) / pr, y: Math.round(view.y * pr) / pr };
     this.#fitted = fitted;
-    this.#request('image', 'predictions', 'boxes', 'ui');
+    this.#request('image', 'boxes', 'ui');
     this.#cb.view(view);
   }
 
@@ -640,7 +643,7 @@ export class AnnotationCanvas {
     this.#size = size;
     this.#stage.size(size);
     if (this.#fitted) this.fit();
-    this.#request('image', 'predictions', 'boxes', 'ui');
+    this.#request('image', 'boxes', 'ui');
   }
 
   /** Hover and cursor for the pointer's current position (once per frame). */
@@ -706,7 +709,7 @@ export class AnnotationCanvas {
     this.#offs.push(() => this.#container.removeEventListener(type, fn, opts));
   }
 
-  #request(...layers: ('image' | 'predictions' | 'boxes' | 'ui')[]): void {
+  #request(...layers: ('image' | 'boxes' | 'ui')[]): void {
     for (const l of layers) this.#dirty[l] = true;
     if (this.#raf === 0) this.#raf = requestAnimationFrame(this.#frame);
   }
@@ -720,20 +723,6 @@ export class AnnotationCanvas {
     if (d.image) {
       this.#imageLayer.draw();
       drawn.push('image');
-    }
-    // Hidden, not drawn blank, when there is nothing to show (as the ui layer below).
-    if (d.predictions) {
-      const show = this.#hasPredictions();
-      if (show !== this.#predictionsShown) {
-        this.#predictionsShown = show;
-        this.#predictionLayer.visible(show);
-      }
-      if (show) {
-        this.#predictionLayer.draw();
-        drawn.push('predictions');
-      } else {
-        this.#predictionsDrawn = 0;
-      }
     }
     if (d.boxes) {
       this.#boxLayer.draw();
@@ -752,7 +741,7 @@ export class AnnotationCanvas {
         drawn.push('ui');
       }
     }
-    this.#dirty = { image: false, predictions: false, boxes: false, ui: false };
+    this.#dirty = { image: false, boxes: false, ui: false };
     const workMs = performance.now() - t0;
     const info: FrameInfo = {
       imageId: this.#image?.imageId ?? null,
@@ -829,10 +818,6 @@ export class AnnotationCanvas {
     if (shown.length <= LABEL_LIMIT) {
       for (const b of shown) this.#drawTag(ctx, this.#overrides.get(b.id)?.rect ?? b, b.classId);
     }
-  }
-
-  #hasPredictions(): boolean {
-    return this.#image !== null && this.#showPredictions && this.#predictions.length > 0;
   }
 
   /**
