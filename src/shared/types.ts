@@ -39,17 +39,21 @@ export interface ClassRecord {
   order: number;
 }
 
-/** A model's detection on an image, in image pixels (top-left x, y), as a box would be. */
-export interface PredictionRecord {
-  id: number;
-  runId: number;
-  imageId: number;
+/** A detection in source image pixels, top-left x, y. */
+export interface DetectionBox {
   classId: number;
   score: number;
   x: number;
   y: number;
   w: number;
   h: number;
+}
+
+/** A run's detection on a project image, as stored for review (same coordinates as a box). */
+export interface PredictionRecord extends DetectionBox {
+  id: number;
+  runId: number;
+  imageId: number;
 }
 
 export interface BoxRecord {

@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import { AppError } from '../../shared/errors';
+import type { DetectionBox } from '../../shared/types';
 import type { RgbImage } from '../images/letterbox';
 import { nonMaxSuppression, type Detections, type NmsOptions } from './nms';
 import { parseUltralyticsMetadata, readOnnxMetadataProps, type ModelMetadata } from './onnx-metadata';
@@ -43,14 +44,7 @@ export interface OnnxDetectorOptions {
 }
 
 /** A detection in source image pixels, top-left x, y. */
-export interface Detection {
-  classId: number;
-  score: number;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+export type Detection = DetectionBox;
 
 export interface DetectOptions {
   /** Square side or [height, width]; must equal a static model's input size. Default: the model's. */
