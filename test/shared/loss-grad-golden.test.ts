@@ -17,6 +17,7 @@ import { readPtFile } from '../../src/main/model/pt/pt-reader';
 import { YoloModel } from '../../src/main/model/yolo';
 import { V8DetectionLoss, type DetectionTargets } from '../../src/main/train/loss/detection-loss';
 import { useModelTestBackend } from '../helpers/model-fixtures';
+import { l2RelError } from '../unit/model-wasm/kernel-compare';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const SHARED = path.resolve(repoRoot, '../shared');
@@ -40,18 +41,6 @@ function goldenTargets(): DetectionTargets {
     cls: Array.from({ length: n }, (_, i) => t[6 * i + 1]!),
     bboxes: Array.from({ length: 4 * n }, (_, k) => t[6 * Math.floor(k / 4) + 2 + (k % 4)]!),
   };
-}
-
-/** ||a - b|| / ||b|| */
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(d / n);
 }
 
 describe('v8DetectionLoss gradients through yolo11n (Ultralytics 8.3.186)', () => {
@@ -101,7 +90,7 @@ describe('v8DetectionLoss gradients through yolo11n (Ultralytics 8.3.186)', () =
       const ours = tfToTorch(g!, entry); // torch layout (OIHW for conv weights)
       const want = readF32(file);
       expect([...entry.torchShape]).toEqual(golden.arrays[file]!.shape);
-      const e = relL2(ours, want);
+      const e = l2RelError(ours, want);
       errs.push(`${name} ${e.toExponential(2)}`);
       expect(e, name).toBeLessThan(1e-3);
     }
