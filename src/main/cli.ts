@@ -18,13 +18,15 @@ import { TerminalProgress } from './cli/progress';
 import { exportDataset } from './dataset/export';
 import { importDataset } from './dataset/import';
 import { planSplits } from './dataset/splits';
+import { DB_FILE } from './store/db';
 import { LabelStore } from './store/label-store';
 
 const USAGE = `boxtune: label, check, fine-tune and review YOLO detectors.
 
 Usage:
   boxtune create  [project=DIR] [name=NAME]
-  boxtune import  SOURCE [project=DIR] [format=yolo|coco|voc|folder] [copy] [images_dir=DIR] [split=train|val|test] [create]
+  boxtune import  SOURCE [project=DIR] [format=yolo|coco|voc|folder] [copy] [images_dir=DIR] [split=train|val|test]
+                  (makes the project when DIR has none)
   boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]   (also: export-dataset)
   boxtune splits  [project=DIR] [train=0.8] [val=0.1] [test=0.1] [seed=0] [all]
   boxtune info    [project=DIR]
@@ -114,9 +116,13 @@ function runImport(args: ParsedArgs, out: Out): number {
     throw new AppError('INVALID_INPUT', `format must be one of ${IMPORT_FORMATS.join(', ')}, not "${format}"`);
   }
   const root = projectDir(args);
-  const store =
-    boolOption(args.options.get('create')) && !LabelStore.isProject(root) ? LabelStore.create(root) : LabelStore.open(root);
+  // No project there yet: make one, as a user who names a fresh folder expects, and say so. If the
+  // import then fails (it is all-or-nothing), the empty project made for it is removed again.
+  const created = !LabelStore.isProject(root) ? createdProject(root) : null;
+  const store = created?.store ?? LabelStore.open(root);
+  if (created) out(`created project "${store.name}" in ${store.root}`);
   const progress = new TerminalProgress();
+  let imported = false;
   try {
     const split = args.options.get('split');
     if (split !== undefined && !SPLITS.includes(split as Split)) {
@@ -140,11 +146,26 @@ function runImport(args: ParsedArgs, out: Out): number {
     if (summary.skippedExisting) out(`${formatCount(summary.skippedExisting)} images were already in the project and were left as they were`);
     for (const u of summary.unreadable) out(`unreadable: ${u.file}: ${u.reason}`);
     for (const w of summary.warnings) out(`warning: ${w}`);
+    imported = true;
     return 0;
   } finally {
     progress.end();
     store.close();
+    if (created && !imported) created.undo();
   }
+}
+
+/** A new project in `root`, and how to take it back (its database, and the folder if we made it). */
+function createdProject(root: string): { store: LabelStore; undo: () => void } {
+  const folderExisted = fs.existsSync(root);
+  const store = LabelStore.create(root);
+  return {
+    store,
+    undo: () => {
+      for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(path.join(root, `${DB_FILE}${suffix}`), { force: true });
+      if (!folderExisted && fs.readdirSync(root).length === 0) fs.rmdirSync(root);
+    },
+  };
 }
 
 /** yaml -> yolo, json -> coco, a folder with Annotations/ or .xml files -> voc, other folders -> folder. */
@@ -231,10 +252,15 @@ function printSplits(store: LabelStore, out: Out): void {
   out(`${'split'.padEnd(width)}${cols.map(cell).join('')}`);
   out(`${'images'.padEnd(width)}${cols.map((s) => cell(i.splits.find((r) => r.split === s)?.images ?? 0)).join('')}`);
   out(`${'boxes'.padEnd(width)}${cols.map((s) => cell(i.splits.find((r) => r.split === s)?.boxes ?? 0)).join('')}`);
-  for (const c of i.classes) {
+  // A COCO-style class list has dozens of classes a project never uses: list the ones with boxes,
+  // then count the rest.
+  const used = i.classes.filter((c) => Object.values(i.perClassSplit[c.id] ?? {}).some((n) => n > 0));
+  for (const c of used) {
     const per = i.perClassSplit[c.id] ?? {};
     out(`${`  ${c.name}`.padEnd(width)}${cols.map((s) => cell(per[s] ?? 0)).join('')}`);
   }
+  const empty = i.classes.length - used.length;
+  if (empty > 0) out(`  (${empty} more ${empty === 1 ? 'class has' : 'classes have'} no boxes)`);
 }
 
 /** `boxtune train key=value ...`, printing progress the way Ultralytics does. */
@@ -252,6 +278,7 @@ async function runTrain(args: ParsedArgs, out: Out): Promise<number> {
       Object.assign(raw, { ...stored, ...raw, project: path.dirname(runDir), name: path.basename(runDir), model: stored.model ?? raw.model });
     }
   }
+  if (typeof raw.model === 'string') raw.model = await (await import('./cli/model-commands')).resolveCliModel(raw.model);
   const trainArgs = parseTrainArgs(raw);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

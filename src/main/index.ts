@@ -92,6 +92,8 @@ function createWindow(): void {
     show: false,
     title: 'boxtune',
     backgroundColor: '#141619',
+    // Packaged builds take the icon from the bundle; from source (npm start) it is resources/icon.png.
+    icon: path.join(here, '../../resources/icon.png'),
     webPreferences: {
       preload: path.join(here, '../preload/index.cjs'),
       contextIsolation: true,

@@ -5,7 +5,6 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Api, ApiEventMessage, ApiEvents } from '../../shared/api';
 import { AppError } from '../../shared/errors';
@@ -55,6 +54,7 @@ import { ThumbnailJobs } from '../images/thumbnail-job';
 import { preflight, TrainService } from '../train/train-service';
 import { describeBackends } from '../model/backend-report';
 import { inspectModelFile, ModelZoo } from '../model/zoo';
+import { defaultDataDir, modelCacheDir } from './data-dir';
 import { Settings } from './settings';
 
 export const APP_VERSION = '0.1.0';
@@ -87,7 +87,7 @@ export class BoxtuneService implements Api {
     this.jobs = new JobRegistry((info) => this.emit('job', info));
     this.training = new TrainService(this.jobs, (p) => this.emit('train', p));
     this.thumbnails = new ThumbnailJobs(this.jobs);
-    this.models = new ModelZoo(path.join(this.dataDir, 'models'));
+    this.models = new ModelZoo(modelCacheDir(this.dataDir));
   }
 
   private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E]): void {
@@ -408,12 +408,6 @@ export class BoxtuneService implements Api {
   async 'jobs.cancel'(args: { id: string }): Promise<JobInfo> {
     return this.jobs.cancel(args.id);
   }
-}
-
-function defaultDataDir(): string {
-  if (process.env.BOXTUNE_DATA_DIR) return process.env.BOXTUNE_DATA_DIR;
-  const base = process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config');
-  return path.join(base, 'boxtune');
 }
 
 function timestamp(): string {

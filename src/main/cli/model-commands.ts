@@ -9,14 +9,17 @@ import { AppError } from '../../shared/errors';
 import { IMAGE_EXTENSIONS } from '../../shared/types';
 import { probeImage } from '../images/probe';
 import { OnnxDetector } from '../infer/onnx-detector';
+import { modelCacheDir } from '../app/data-dir';
 import { initBackend, type BackendName } from '../model/backend';
 import { loadModelFile } from '../model/checkpoint';
 import { exportOnnx } from '../model/onnx';
+import { ModelZoo, resolveModelArg } from '../model/zoo';
 import { samplesFromYaml } from '../train/data/dataset';
 import { BatchLoader } from '../train/data/loader';
 import { V8DetectionLoss } from '../train/loss/detection-loss';
 import { validate } from '../train/validator';
 import type { ParsedArgs } from './args';
+import { TerminalProgress } from './progress';
 
 type Out = (line: string) => void;
 
@@ -42,11 +45,11 @@ function num(args: ParsedArgs, key: string, fallback: number): number {
 
 /** `boxtune val model=best.safetensors data=data.yaml [imgsz=640] [batch=16] [split=val]` */
 export async function runVal(args: ParsedArgs, out: Out): Promise<number> {
-  const modelPath = required(args, 'model', 'a .pt or boxtune checkpoint');
+  const modelPath = await resolveCliModel(required(args, 'model', 'a .pt or boxtune checkpoint'));
   const data = required(args, 'data', 'a data.yaml');
   const split = (args.options.get('split') ?? 'val') as 'train' | 'val' | 'test';
   const backend = await initBackend((args.options.get('device') as BackendName | undefined) ?? undefined);
-  const { model } = loadModelFile(path.resolve(modelPath));
+  const { model } = loadModelFile(modelPath);
   const { samples, names } = samplesFromYaml(path.resolve(data), split);
   if (names.length !== model.nc) throw new AppError('INVALID_INPUT', `the model has ${model.nc} classes but ${data} names ${names.length}`);
   const loader = new BatchLoader({ samples, imgsz: int(args, 'imgsz', 640), batchSize: int(args, 'batch', 16), mode: 'val', rect: true, interpolation: 'linear', workers: 1 });
@@ -69,18 +72,37 @@ export async function runVal(args: ParsedArgs, out: Out): Promise<number> {
 
 /** `boxtune export model=best.safetensors format=onnx [imgsz=640]` -> best.onnx beside it. */
 export async function runExportModel(args: ParsedArgs, out: Out): Promise<number> {
-  const modelPath = path.resolve(required(args, 'model', 'a .pt or boxtune checkpoint'));
+  const modelPath = await resolveCliModel(required(args, 'model', 'a .pt or boxtune checkpoint'));
   const format = args.options.get('format') ?? 'onnx';
   if (format !== 'onnx') throw new AppError('INVALID_INPUT', `format must be onnx (the only export format so far), not "${format}"`);
+  await exportBeside(modelPath, args, out);
+  return 0;
+}
+
+/** Exports a .pt / checkpoint to ONNX next to it; returns the .onnx path. */
+async function exportBeside(modelPath: string, args: ParsedArgs, out: Out): Promise<string> {
   await initBackend((args.options.get('device') as BackendName | undefined) ?? undefined);
   const { model } = loadModelFile(modelPath);
   try {
     const target = modelPath.replace(/\.(pt|safetensors)$/i, '') + '.onnx';
     const res = await exportOnnx(model, { imgsz: int(args, 'imgsz', 640), path: target, source: path.basename(modelPath) });
     out(`exported ${res.path} (${(res.bytes / 1e6).toFixed(1)} MB, output0 [${res.outputShape.join(', ')}])`);
-    return 0;
+    return res.path;
   } finally {
     model.dispose();
+  }
+}
+
+/** `model=` as Ultralytics reads it: a file, or an official model's name fetched into the cache. */
+export async function resolveCliModel(arg: string): Promise<string> {
+  const progress = new TerminalProgress();
+  try {
+    return await resolveModelArg(arg, new ModelZoo(modelCacheDir()), {
+      log: (line) => process.stderr.write(`${line}\n`),
+      onProgress: ({ received, total }) => progress.update('downloading kB', Math.round(received / 1e3), Math.round((total ?? 0) / 1e3)),
+    });
+  } finally {
+    progress.end();
   }
 }
 
@@ -90,12 +112,9 @@ export async function runExportModel(args: ParsedArgs, out: Out): Promise<number
  * YOLO label files with confidences to <project>/runs/predict/labels/.
  */
 export async function runPredict(args: ParsedArgs, out: Out): Promise<number> {
-  let modelPath = path.resolve(required(args, 'model', 'a .onnx, .pt or boxtune checkpoint'));
+  let modelPath = await resolveCliModel(required(args, 'model', 'a .onnx, .pt or boxtune checkpoint'));
   const source = path.resolve(required(args, 'source', 'an image or a folder of images'));
-  if (!/\.onnx$/i.test(modelPath)) {
-    await runExportModel(args, out);
-    modelPath = modelPath.replace(/\.(pt|safetensors)$/i, '') + '.onnx';
-  }
+  if (!/\.onnx$/i.test(modelPath)) modelPath = await exportBeside(modelPath, args, out);
   const images = fs.statSync(source).isDirectory()
     ? fs.readdirSync(source).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase() as never)).sort().map((f) => path.join(source, f))
     : [source];

@@ -8,8 +8,10 @@
  * const boxes = await det.detect('bus.jpg', { conf: 0.25 }); // [{ classId, score, x, y, w, h }]
  * await det.dispose();
  */
+import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { AppError } from '../../shared/errors';
 import type { DetectionBox } from '../../shared/types';
@@ -103,6 +105,18 @@ export class OnnxDetector {
     const providers = DEVICE_PROVIDERS[device];
     if (!providers) {
       throw new AppError('INVALID_INPUT', `Unsupported device: "${String(device)}". Should be one of: ${Object.keys(DEVICE_PROVIDERS).join(', ')}`);
+    }
+    // Asking onnxruntime for a provider whose library is absent makes it log a red "Failed to load
+    // libonnxruntime_providers_shared.so" before it fails: check the files first and say it plainly.
+    if (device === 'cuda') {
+      const missing = missingCudaProviderLibrary();
+      if (missing) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `cannot predict on device 'cuda': onnxruntime-node's CUDA provider is not installed (no ${missing}); run \`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js\` (needs CUDA 12 and cuDNN 9), or use device 'cpu'`,
+          { device, missing },
+        );
+      }
     }
     let bytes: Buffer;
     try {
@@ -222,6 +236,20 @@ export function toImageDetections(d: Detections, input: Omit<ModelInput, 'tensor
     out.push({ classId: d.classes[i]!, score: d.scores[i]!, x: x1, y: y1, w: boxes[4 * i + 2]! - x1, h: boxes[4 * i + 3]! - y1 });
   }
   return out;
+}
+
+/** The CUDA provider's libraries sit beside onnxruntime's binding; the first one missing, or null. */
+function missingCudaProviderLibrary(): string | null {
+  const { platform, arch } = process;
+  if ((platform !== 'linux' && platform !== 'win32') || arch !== 'x64') return `a CUDA build for ${platform}-${arch}`;
+  const libs = platform === 'linux'
+    ? ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so']
+    : ['onnxruntime_providers_shared.dll', 'onnxruntime_providers_cuda.dll'];
+  const binRoot = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin');
+  const dirs = existsSync(binRoot) ? readdirSync(binRoot).map((napi) => path.join(binRoot, napi, platform, arch)) : [];
+  const binDir = dirs.find((d) => existsSync(path.join(d, 'onnxruntime_binding.node')));
+  if (!binDir) return `onnxruntime_binding.node for ${platform}-${arch}`;
+  return libs.find((lib) => !existsSync(path.join(binDir, lib))) ?? null;
 }
 
 function sessionError(device: Device, err: unknown): string {

@@ -3,13 +3,17 @@
  * `output0` [1, 6, 8], i.e. a "detect head" with nc = 2 and 8 anchors whose rows are the image's
  * planes: cx, cy = red, w, h = green, class scores = blue (pixel / 255).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../../src/main/images/letterbox';
 import { evaluateDetector } from '../../../src/main/infer/evaluate';
 import { OnnxDetector, predictBatch } from '../../../src/main/infer/onnx-detector';
 import { tmpDir } from '../../helpers/tmp';
+
+const require = createRequire(import.meta.url);
 
 // ---- a minimal protobuf writer, enough for an ONNX ModelProto ----------------------------------
 function varint(n: number): number[] {
@@ -147,5 +151,21 @@ describe('OnnxDetector', () => {
     fs.writeFileSync(junk, Buffer.from([0xff, 0xff, 0xff]));
     await expect(OnnxDetector.load(junk)).rejects.toMatchObject({ code: 'FILE_UNREADABLE' });
     await expect(OnnxDetector.load(junk, { device: 'gpu' as never })).rejects.toThrow(/Unsupported device: "gpu". Should be one of: cpu, cuda/);
+  });
+
+  it("device 'cuda' without the CUDA provider's libraries: a plain error, and no native error on stderr", () => {
+    const ortBin = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin/napi-v6/linux/x64');
+    if (process.platform === 'linux' && fs.existsSync(path.join(ortBin, 'libonnxruntime_providers_cuda.so'))) return; // a CUDA machine
+    const dir = tmpDir();
+    const model = path.join(dir, 'tiny.onnx');
+    fs.writeFileSync(model, tinyModel({ names: "{0: 'a', 1: 'b'}", stride: '4', imgsz: '[4, 4]' }));
+    // A child process, so onnxruntime's own logging (native stderr) is captured too.
+    const script = path.join(dir, 'load.mts');
+    const detector = path.resolve(import.meta.dirname, '../../../src/main/infer/onnx-detector.ts');
+    fs.writeFileSync(script, `import { OnnxDetector } from ${JSON.stringify(detector)};
+await OnnxDetector.load(${JSON.stringify(model)}, { device: 'cuda' }).then(() => console.log('loaded'), (e) => console.log('error:', e.code, e.message));`);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+    expect(run.stdout).toContain("error: INVALID_INPUT cannot predict on device 'cuda': onnxruntime-node's CUDA provider is not installed");
+    expect(run.stderr).not.toMatch(/Failed to load|providers_shared/);
   });
 });

@@ -105,6 +105,22 @@ describe('ModelZoo downloads (local server)', () => {
     expect(again).toMatchObject({ alreadyCached: true, sha256: sha });
   });
 
+  it('adopts a file put in the cache by hand (offline users are told to do this) without a request', async () => {
+    const dir = path.join(tmpDir(), 'models');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'yolo11t.pt'), ckpt);
+    const zoo = new ModelZoo(dir, [entry()]);
+    const requests = server.ranges.length;
+    const got = await zoo.download('yolo11t');
+    expect(got).toMatchObject({ alreadyCached: true, path: path.join(dir, 'yolo11t.pt'), sha256: await sha256File(path.join(dir, 'yolo11t.pt')) });
+    expect(server.ranges.length).toBe(requests);
+    expect(await zoo.resolve('yolo11t')).toBe(path.join(dir, 'yolo11t.pt'));
+    // Something else under that name is refused, not adopted.
+    fs.writeFileSync(path.join(dir, 'other.pt'), Buffer.from('not a model'));
+    const other = new ModelZoo(dir, [entry({ name: 'other', file: 'other.pt' })]);
+    await expect(other.download('other')).rejects.toThrow('the downloaded other.pt is not the expected other model');
+  });
+
   it('a file changed on disk fails the checksum on use, and downloading again replaces it', async () => {
     const dir = path.join(tmpDir(), 'models');
     const zoo = new ModelZoo(dir, [entry()]);
@@ -152,10 +168,14 @@ describe('ModelZoo downloads (local server)', () => {
 
   it('offline: MODEL_DOWNLOAD_FAILED saying which host and what to do instead', async () => {
     const port = await closedPort();
-    const zoo = new ModelZoo(path.join(tmpDir(), 'models'), [entry({ name: 'yolo11n', file: 'yolo11n.pt', url: `http://127.0.0.1:${port}/yolo11n.pt` })]);
+    const dir = path.join(tmpDir(), 'models');
+    const zoo = new ModelZoo(dir, [entry({ name: 'yolo11n', file: 'yolo11n.pt', url: `http://127.0.0.1:${port}/yolo11n.pt` })]);
     const job = await runJob(zoo, 'yolo11n');
     expect(job.state).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'MODEL_DOWNLOAD_FAILED', message: `could not reach 127.0.0.1:${port} to download yolo11n.pt; choose a local .pt or .onnx file` });
+    expect(job.error).toMatchObject({
+      code: 'MODEL_DOWNLOAD_FAILED',
+      message: `could not reach 127.0.0.1:${port} to download yolo11n.pt; use a local .pt or .safetensors file instead, or put yolo11n.pt at ${path.join(dir, 'yolo11n.pt')}`,
+    });
   });
 
   it('names the valid models for an unknown one', () => {

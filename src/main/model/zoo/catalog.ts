@@ -33,7 +33,12 @@ export interface ZooEntry {
 
 /** The assets release Ultralytics 8.3 downloads weights from. */
 export const ULTRALYTICS_ASSETS_RELEASE = 'v8.3.0';
-const RELEASE_URL = `https://github.com/ultralytics/assets/releases/download/${ULTRALYTICS_ASSETS_RELEASE}`;
+/**
+ * Where the files come from: Ultralytics' release, or BOXTUNE_MODEL_MIRROR (a folder URL holding
+ * `yolo11n.pt` etc.) for sites that mirror them internally.
+ */
+const RELEASE_URL =
+  process.env.BOXTUNE_MODEL_MIRROR?.replace(/\/+$/, '') || `https://github.com/ultralytics/assets/releases/download/${ULTRALYTICS_ASSETS_RELEASE}`;
 
 /** fp16 weights plus the pickle and zip around them (yolo11n.pt: 2.62M parameters in about 5.4 MB). */
 function approxBytes(params: number): number {

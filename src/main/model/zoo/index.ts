@@ -6,3 +6,4 @@ export { plausibleBytes, ULTRALYTICS_ASSETS_RELEASE, ZOO, type ZooEntry, type Zo
 export { downloadFile, sha256File, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download';
 export { checkWeightsFit, inspectModelFile } from './inspect';
 export { ModelZoo, type ZooDownloadOptions, type ZooDownloadResult } from './zoo';
+export { resolveModelArg, type ResolveModelOptions } from './resolve-model';

@@ -97,12 +97,18 @@ export class ModelZoo {
         await fs.promises.rm(cached, { force: true });
       }
     }
-    await fs.promises.rm(sidecar(dest), { force: true });
+    if (fs.existsSync(dest)) {
+      // A file put there by hand (downloads land in `.part` until complete): adopt it once it checks out.
+      verifyContent(dest, e);
+      const sha256 = await sha256File(dest);
+      await fs.promises.writeFile(sidecar(dest), `${sha256}  ${e.file}\n`);
+      return { name: e.name, path: dest, bytes: fs.statSync(dest).size, sha256, alreadyCached: true, resumedFrom: 0 };
+    }
     const got = await downloadFile(e.url, dest, {
       ...opts,
       label: e.file,
       expectedBytes: plausibleBytes(e.params),
-      offlineHint: 'choose a local .pt or .onnx file',
+      offlineHint: `use a local .pt or .safetensors file instead, or put ${e.file} at ${dest}`,
     });
     try {
       verifyContent(dest, e);
