@@ -99,6 +99,8 @@ export interface EditResult {
   deleted: number[];
   canUndo: boolean;
   canRedo: boolean;
+  /** Undo/redo only: what was undone or redone, or why nothing was ("Undid: draw box 'cat' on img_001.jpg"). */
+  message?: string;
 }
 
 export interface ClassUsage {

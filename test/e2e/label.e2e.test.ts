@@ -229,6 +229,8 @@ describe('Label view', () => {
     await page.keyboard.press('Control+z');
     await expect.poll(() => boxesOf('a3.jpg').length).toBe(1);
     expect(boxesOf('a3.jpg')[0]).toMatchObject({ id: b.id, x: b.x, y: b.y }); // the same box, back
+    // The status line says what Ctrl+Z undid.
+    await expect.poll(() => page.getByTestId('label-notice').textContent()).toBe("Undid: delete box 'person' on a3.jpg");
     await page.keyboard.press('Control+Shift+Z');
     await expect.poll(() => boxesOf('a3.jpg').length).toBe(0);
     await page.keyboard.press('Control+z');
@@ -388,6 +390,16 @@ describe('Label view', () => {
     // The canvas re-read the image: the deleted class's boxes are gone from it too.
     const left = query<{ n: number }>('SELECT COUNT(*) AS n FROM boxes WHERE image_id = ?', id('many.jpg'))[0]!.n;
     await onImage('many.jpg', left);
+
+    // Undo does not reach past the delete: on a3.jpg, whose edits came before it, Ctrl+Z says so and changes nothing.
+    await page.keyboard.press('b');
+    await page.getByTestId('browser-view').waitFor();
+    await openFromBrowser('a3.jpg');
+    await onImage('a3.jpg', 0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.getByTestId('label-notice').textContent()).toBe("Nothing to undo since the class 'person' was deleted");
+    expect(boxesOf('a3.jpg')).toHaveLength(0);
+    expect(statusOf('a3.jpg')).toBe('labeled');
   });
 
   it('lists every shortcut in the ? overlay', async () => {

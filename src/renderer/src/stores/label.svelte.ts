@@ -372,14 +372,20 @@ export class LabelSession {
     else if (r && this.image?.id === image.id) this.selection = new Set(r.upserted.map((b) => b.id));
   }
 
-  undo(): void {
-    const image = this.image;
-    if (image) void this.#edit(image.id, () => api['edits.undo']({ imageId: image.id }));
+  undo(): Promise<void> {
+    return this.#step('undo');
   }
 
-  redo(): void {
+  redo(): Promise<void> {
+    return this.#step('redo');
+  }
+
+  /** Undo or redo, then say what it did ("Undid: draw box 'cat' on img_001.jpg") or why it did nothing. */
+  async #step(dir: 'undo' | 'redo'): Promise<void> {
     const image = this.image;
-    if (image) void this.#edit(image.id, () => api['edits.redo']({ imageId: image.id }));
+    if (!image) return;
+    const r = await this.#edit(image.id, () => api[dir === 'undo' ? 'edits.undo' : 'edits.redo']({ imageId: image.id }));
+    if (r?.message && this.image?.id === image.id) this.notify(r.message);
   }
 
   /** V: reviewed, or back to labeled (unlabeled when it has no boxes). */
