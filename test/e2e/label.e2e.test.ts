@@ -402,6 +402,26 @@ describe('Label view', () => {
     expect(statusOf('a3.jpg')).toBe('labeled');
   });
 
+  it('keeps an edit made while an import holds the project, and saves it once the lock is free', async () => {
+    // Another connection holds the write lock, as an import's write phase does.
+    const lock = new Database(path.join(root, 'boxtune.db'), { fileMustExist: true });
+    lock.exec('BEGIN IMMEDIATE');
+    lock.prepare("INSERT INTO meta (key, value) VALUES ('e2e-lock', '1')").run();
+    try {
+      await onImage('a3.jpg', 0);
+      expect(statusOf('a3.jpg')).toBe('labeled');
+      await page.keyboard.press('v');
+      await expect.poll(() => page.getByTestId('label-notice').textContent()).toContain('busy importing');
+      await page.waitForTimeout(600);
+      expect(statusOf('a3.jpg')).toBe('labeled'); // not saved yet, and not dropped
+    } finally {
+      lock.exec('COMMIT');
+      lock.close();
+    }
+    await expect.poll(() => statusOf('a3.jpg'), { timeout: 5000 }).toBe('reviewed');
+    await expect.poll(() => page.getByTestId('label-status').getAttribute('data-status')).toBe('reviewed');
+  });
+
   it('lists every shortcut in the ? overlay', async () => {
     await page.keyboard.press('?');
     const help = page.getByTestId('shortcut-help');
