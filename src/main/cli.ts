@@ -2,7 +2,7 @@
  * @file `boxtune` on the command line: the same services as the app, headless.
  *   boxtune create  [project=DIR] [name=NAME]
  *   boxtune import  SOURCE [project=DIR] [format=yolo|coco|voc|folder] [copy] [images_dir=DIR] [split=S]
- *   boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]   (also: export-dataset)
+ *   boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=copy|link]   (also: export-dataset)
  *   boxtune splits  [project=DIR] [train=0.8 val=0.1 test=0.1] [seed=0] [all]
  *   boxtune info    [project=DIR]
  * Options may also be written --key value. The project defaults to the current folder.
@@ -27,7 +27,7 @@ Usage:
   boxtune create  [project=DIR] [name=NAME]
   boxtune import  SOURCE [project=DIR] [format=yolo|coco|voc|folder] [copy] [images_dir=DIR] [split=train|val|test]
                   (makes the project when DIR has none)
-  boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=link|copy]   (also: export-dataset)
+  boxtune export  OUTDIR [project=DIR] format=yolo|coco|voc [images=copy|link]   (also: export-dataset)
   boxtune splits  [project=DIR] [train=0.8] [val=0.1] [test=0.1] [seed=0] [all]
   boxtune info    [project=DIR]
   boxtune train   model=yolo11n.pt data=coco8.yaml [epochs=100] [imgsz=640] [batch=16] [freeze=0] [optimizer=auto]
@@ -38,7 +38,9 @@ Usage:
   boxtune export  model=best.safetensors format=onnx [imgsz=640]   (a model; as Ultralytics' export)
 
 SOURCE for import: a data.yaml (Ultralytics), a COCO .json, a Pascal VOC folder, or a folder of images;
-the format is guessed from it unless format= is given. Options also work as --key value.`;
+the format is guessed from it unless format= is given. Options also work as --key value.
+export copies the images by default; images=link hard-links them instead (no extra disk space, but the
+exported file IS the project's image: editing it changes the source).`;
 
 type Out = (line: string) => void;
 
@@ -189,7 +191,7 @@ function runExport(args: ParsedArgs, out: Out): number {
   if (!EXPORT_FORMATS.includes(format)) {
     throw new AppError('INVALID_INPUT', `format must be one of ${EXPORT_FORMATS.join(', ')}, not "${format}"`);
   }
-  const images = args.options.get('images') ?? 'link';
+  const images = args.options.get('images') ?? 'copy';
   if (images !== 'link' && images !== 'copy') throw new AppError('INVALID_INPUT', `images must be link or copy, not "${images}"`);
   const store = LabelStore.open(projectDir(args));
   const progress = new TerminalProgress();

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'JOB_CANCELLED'
   | 'JOB_NOT_FOUND'
   | 'CONFLICT'
+  | 'BUSY' // another task (an import) holds the project's write lock; nothing was saved, try again
   | 'MODEL_DOWNLOAD_FAILED' // a model could not be fetched (offline, interrupted, not the expected file)
   | 'INTERNAL';
 

@@ -99,6 +99,8 @@ export interface EditResult {
   deleted: number[];
   canUndo: boolean;
   canRedo: boolean;
+  /** Undo/redo only: what was undone or redone, or why nothing was ("Undid: draw box 'cat' on img_001.jpg"). */
+  message?: string;
 }
 
 export interface ClassUsage {
@@ -226,7 +228,10 @@ export interface ExportRequest {
   format: ExportFormat;
   /** Output folder; created if missing; must be empty or absent. */
   dir: string;
-  /** 'link' hard-links images (falls back to copy across devices), 'copy' copies them. */
+  /**
+   * 'copy' (the default) copies images; 'link' hard-links them (falling back to a copy across
+   * devices), which saves space but shares the file: editing a linked image changes the source.
+   */
   images?: 'link' | 'copy';
   /** Splits to export (default: all that have images). */
   splits?: Split[];

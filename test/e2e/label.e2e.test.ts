@@ -229,6 +229,8 @@ describe('Label view', () => {
     await page.keyboard.press('Control+z');
     await expect.poll(() => boxesOf('a3.jpg').length).toBe(1);
     expect(boxesOf('a3.jpg')[0]).toMatchObject({ id: b.id, x: b.x, y: b.y }); // the same box, back
+    // The status line says what Ctrl+Z undid.
+    await expect.poll(() => page.getByTestId('label-notice').textContent()).toBe("Undid: delete box 'person' on a3.jpg");
     await page.keyboard.press('Control+Shift+Z');
     await expect.poll(() => boxesOf('a3.jpg').length).toBe(0);
     await page.keyboard.press('Control+z');
@@ -388,6 +390,36 @@ describe('Label view', () => {
     // The canvas re-read the image: the deleted class's boxes are gone from it too.
     const left = query<{ n: number }>('SELECT COUNT(*) AS n FROM boxes WHERE image_id = ?', id('many.jpg'))[0]!.n;
     await onImage('many.jpg', left);
+
+    // Undo does not reach past the delete: on a3.jpg, whose edits came before it, Ctrl+Z says so and changes nothing.
+    await page.keyboard.press('b');
+    await page.getByTestId('browser-view').waitFor();
+    await openFromBrowser('a3.jpg');
+    await onImage('a3.jpg', 0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.getByTestId('label-notice').textContent()).toBe("Nothing to undo since the class 'person' was deleted");
+    expect(boxesOf('a3.jpg')).toHaveLength(0);
+    expect(statusOf('a3.jpg')).toBe('labeled');
+  });
+
+  it('keeps an edit made while an import holds the project, and saves it once the lock is free', async () => {
+    // Another connection holds the write lock, as an import's write phase does.
+    const lock = new Database(path.join(root, 'boxtune.db'), { fileMustExist: true });
+    lock.exec('BEGIN IMMEDIATE');
+    lock.prepare("INSERT INTO meta (key, value) VALUES ('e2e-lock', '1')").run();
+    try {
+      await onImage('a3.jpg', 0);
+      expect(statusOf('a3.jpg')).toBe('labeled');
+      await page.keyboard.press('v');
+      await expect.poll(() => page.getByTestId('label-notice').textContent()).toContain('busy importing');
+      await page.waitForTimeout(600);
+      expect(statusOf('a3.jpg')).toBe('labeled'); // not saved yet, and not dropped
+    } finally {
+      lock.exec('COMMIT');
+      lock.close();
+    }
+    await expect.poll(() => statusOf('a3.jpg'), { timeout: 5000 }).toBe('reviewed');
+    await expect.poll(() => page.getByTestId('label-status').getAttribute('data-status')).toBe('reviewed');
   });
 
   it('lists every shortcut in the ? overlay', async () => {

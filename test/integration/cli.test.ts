@@ -52,6 +52,13 @@ describe('boxtune CLI', () => {
     expect(exported.code).toBe(0);
     expect(exported.stdout).toContain('exported 20 images and 40 boxes as coco');
     expect(fs.readdirSync(path.join(out, 'annotations')).sort()).toEqual(['instances_test.json', 'instances_train.json', 'instances_val.json']);
+
+    // Without images=, the images are copies: the export never shares a file with the project.
+    const yolo = path.join(work, 'export-yolo');
+    expect(boxtune('export', yolo, `project=${project}`, 'format=yolo').code).toBe(0);
+    const exportedImages = ['train', 'val', 'test'].flatMap((s) => fs.readdirSync(path.join(yolo, 'images', s)).map((f) => path.join(yolo, 'images', s, f)));
+    expect(exportedImages).toHaveLength(20);
+    for (const f of exportedImages) expect(fs.statSync(f).nlink, f).toBe(1);
   });
 
   it('prints every problem as file:line and exits non-zero, importing nothing', async () => {

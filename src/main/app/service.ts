@@ -44,6 +44,7 @@ import { JobRegistry } from '../jobs/job-registry';
 import { runInWorker } from '../jobs/run-in-worker';
 import { BoxEditor } from '../store/box-editor';
 import { ClassManager } from '../store/class-manager';
+import { UI_BUSY_TIMEOUT_MS, withBusyTimeout } from '../store/db';
 import { LabelStore } from '../store/label-store';
 import { imagePredictions } from '../store/predictions';
 import type { PredictSplitResult } from '../infer/predict-split';
@@ -203,7 +204,7 @@ export class BoxtuneService implements Api {
   }
 
   async 'images.setStatus'(args: { id: number; status: ImageStatus }): Promise<EditResult> {
-    return this.editor().setStatus(args.id, args.status);
+    return this.edit((e) => e.setStatus(args.id, args.status));
   }
 
   async 'images.view'(args: { id: number }): Promise<ImageView> {
@@ -217,27 +218,27 @@ export class BoxtuneService implements Api {
   // ---- box edits (committed as they happen; one undo step each) ---------------------------------
 
   async 'boxes.create'(args: { imageId: number; boxes: NewBox[] }): Promise<EditResult> {
-    return this.editor().create(args.imageId, args.boxes);
+    return this.edit((e) => e.create(args.imageId, args.boxes));
   }
 
   async 'boxes.update'(args: { imageId: number; changes: BoxChange[] }): Promise<EditResult> {
-    return this.editor().update(args.imageId, args.changes);
+    return this.edit((e) => e.update(args.imageId, args.changes));
   }
 
   async 'boxes.delete'(args: { imageId: number; ids: number[] }): Promise<EditResult> {
-    return this.editor().delete(args.imageId, args.ids);
+    return this.edit((e) => e.delete(args.imageId, args.ids));
   }
 
   async 'boxes.copyFrom'(args: { imageId: number; fromImageId: number; ids?: number[] }): Promise<EditResult> {
-    return this.editor().copyFrom(args.imageId, args.fromImageId, args.ids);
+    return this.edit((e) => e.copyFrom(args.imageId, args.fromImageId, args.ids));
   }
 
   async 'edits.undo'(args: { imageId: number }): Promise<EditResult> {
-    return this.editor().undo(args.imageId);
+    return this.edit((e) => e.undo(args.imageId));
   }
 
   async 'edits.redo'(args: { imageId: number }): Promise<EditResult> {
-    return this.editor().redo(args.imageId);
+    return this.edit((e) => e.redo(args.imageId));
   }
 
   async 'edits.state'(args: { imageId: number }): Promise<{ canUndo: boolean; canRedo: boolean }> {
@@ -250,6 +251,20 @@ export class BoxtuneService implements Api {
     return new BoxEditor(this.requireStore());
   }
 
+  /**
+   * Runs a write the UI asked for on the open store. It waits at most UI_BUSY_TIMEOUT_MS for the
+   * write lock (an import may hold it for seconds) and fails as BUSY rather than freezing the
+   * main process; the renderer sends the edit again (store/db.ts).
+   */
+  private write<T>(fn: (store: LabelStore) => T): T {
+    const store = this.requireStore();
+    return withBusyTimeout(store.db, UI_BUSY_TIMEOUT_MS, () => fn(store));
+  }
+
+  private edit<T>(fn: (editor: BoxEditor) => T): T {
+    return this.write((store) => fn(new BoxEditor(store)));
+  }
+
   // ---- classes ---------------------------------------------------------------------------------
 
   async 'classes.list'(_args: Empty) {
@@ -257,15 +272,15 @@ export class BoxtuneService implements Api {
   }
 
   async 'classes.create'(args: { name: string; color?: string }): Promise<ClassRecord> {
-    return this.classChange(this.classManager().create(args.name, args.color));
+    return this.classChange(this.write((s) => new ClassManager(s).create(args.name, args.color)));
   }
 
   async 'classes.update'(args: { id: number; name?: string; color?: string }): Promise<ClassRecord> {
-    return this.classChange(this.classManager().update(args.id, args));
+    return this.classChange(this.write((s) => new ClassManager(s).update(args.id, args)));
   }
 
   async 'classes.reorder'(args: { ids: number[] }): Promise<ClassRecord[]> {
-    return this.classChange(this.classManager().reorder(args.ids));
+    return this.classChange(this.write((s) => new ClassManager(s).reorder(args.ids)));
   }
 
   async 'classes.usage'(args: { id: number }): Promise<ClassUsage> {
@@ -273,11 +288,11 @@ export class BoxtuneService implements Api {
   }
 
   async 'classes.merge'(args: { sourceId: number; targetId: number }): Promise<ClassUsage> {
-    return this.classChange(this.classManager().merge(args.sourceId, args.targetId));
+    return this.classChange(this.write((s) => new ClassManager(s).merge(args.sourceId, args.targetId)));
   }
 
   async 'classes.delete'(args: { id: number }): Promise<ClassUsage> {
-    return this.classChange(this.classManager().delete(args.id));
+    return this.classChange(this.write((s) => new ClassManager(s).delete(args.id)));
   }
 
   private classManager(): ClassManager {
@@ -333,7 +348,7 @@ export class BoxtuneService implements Api {
       args.scope === 'train'
         ? planSplits(images.filter((i) => i.split === 'train'), { ...args, scope: 'all' })
         : planSplits(images, { ...args, scope: args.scope ?? 'unassigned' });
-    store.setSplits(updates);
+    this.write((s) => s.setSplits(updates));
     const counts = Object.fromEntries(SPLITS.map((s) => [s, 0])) as SplitSummary['counts'];
     for (const s of store.info().splits) counts[s.split] = s.images;
     this.projectChanged(store.root);

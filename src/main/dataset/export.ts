@@ -34,7 +34,9 @@ export function exportDataset(store: LabelStore, req: ExportRequest, opts: Expor
   fs.mkdirSync(outDir, { recursive: true });
   try {
     const { files } = writeDataset(req.format, ds, outDir, {
-      images: req.images ?? 'link',
+      // Copies by default: a hard link shares the bytes, so an edit to the exported file would
+      // change the project's own image. Linking is there for those who ask for it.
+      images: req.images ?? 'copy',
       onProgress: opts.onProgress,
       isCancelled: opts.isCancelled,
     });

@@ -1,26 +1,18 @@
 /**
  * @file Box edits with an undo/redo history per image, kept in the store's `edits` table so it
  * survives a restart. Each call is one transaction and one undo group: a paste of five boxes
- * undoes as one step. A new edit after an undo drops the redoable groups, as editors do.
+ * undoes as one step. A new edit after an undo drops the redoable groups, as editors do. Undo and
+ * redo stop at a barrier (edit-history.ts) and say what they did (undo-message.ts).
  */
 import { AppError } from '../../shared/errors';
 import type { BoxChange, BoxSource, EditResult, ImageRecord, ImageStatus, NewBox } from '../../shared/types';
 import type { Db } from './db';
+import { EditHistory, type EditOp } from './edit-history';
 import type { LabelStore } from './label-store';
+import { describeStep, nothingMessage } from './undo-message';
 
 /** Boxes smaller than this (pixels, either side) after clipping are not kept. */
 export const MIN_BOX_SIZE = 1;
-
-type EditOp = 'create' | 'update' | 'delete' | 'status';
-
-interface EditRow {
-  id: number;
-  group_id: number;
-  op: EditOp;
-  box_id: number | null;
-  before: string | null;
-  after: string | null;
-}
 
 /** The stored form of a box in the edit log (enough to recreate it exactly). */
 interface BoxSnapshot {
@@ -39,9 +31,11 @@ interface BoxSnapshot {
 
 export class BoxEditor {
   private readonly db: Db;
+  private readonly history: EditHistory;
 
   constructor(private readonly store: LabelStore) {
     this.db = store.db;
+    this.history = new EditHistory(store.db);
   }
 
   create(imageId: number, boxes: readonly NewBox[], source: BoxSource = 'human'): EditResult {
@@ -122,12 +116,7 @@ export class BoxEditor {
   }
 
   state(imageId: number): { canUndo: boolean; canRedo: boolean } {
-    const row = this.db
-      .prepare(
-        `SELECT SUM(undone = 0) AS done, SUM(undone = 1) AS undone FROM edits WHERE image_id = ?`,
-      )
-      .get(imageId) as { done: number | null; undone: number | null };
-    return { canUndo: (row.done ?? 0) > 0, canRedo: (row.undone ?? 0) > 0 };
+    return this.history.state(imageId);
   }
 
   // ---- internals ---------------------------------------------------------------------------------
@@ -136,23 +125,20 @@ export class BoxEditor {
   private edit(imageId: number, body: (ctx: EditContext) => void): EditResult {
     return this.db.transaction(() => {
       const image = this.store.getImage(imageId);
-      const group = this.nextGroup();
       const now = Date.now();
-      const logStmt = this.db.prepare(
-        `INSERT INTO edits (image_id, group_id, op, box_id, before, after, source, at) VALUES (?, ?, ?, ?, ?, ?, 'human', ?)`,
-      );
-      let logged = 0;
+      let group = 0;
       const ctx: EditContext = {
         image,
         now,
         upserted: new Set(),
         deleted: new Set(),
         log: (op, boxId, before, after) => {
-          if (logged++ === 0) {
-            // A new edit ends the redo history of this image.
-            this.db.prepare('DELETE FROM edits WHERE image_id = ? AND undone = 1').run(imageId);
+          if (group === 0) {
+            // The first change of this call opens its group and ends the image's redo history.
+            group = this.history.nextGroup();
+            this.history.dropRedo(imageId);
           }
-          logStmt.run(imageId, group, op, boxId, before && JSON.stringify(before), after && JSON.stringify(after), now);
+          this.history.log(imageId, group, op, boxId, before, after, now);
         },
         setStatus: (status) => {
           const current = this.store.getImage(imageId).status;
@@ -168,23 +154,19 @@ export class BoxEditor {
 
   private step(imageId: number, dir: 'undo' | 'redo'): EditResult {
     return this.db.transaction(() => {
-      this.store.getImage(imageId);
-      // Undo takes the newest applied group; redo the oldest undone one.
-      const group = this.db
-        .prepare(
-          dir === 'undo'
-            ? 'SELECT MAX(group_id) FROM edits WHERE image_id = ? AND undone = 0'
-            : 'SELECT MIN(group_id) FROM edits WHERE image_id = ? AND undone = 1',
-        )
-        .pluck()
-        .get(imageId) as number | null;
+      const image = this.store.getImage(imageId);
+      // Undo takes the newest applied group; redo the oldest undone one; neither goes past a barrier.
+      const floor = this.history.floor();
+      const group = dir === 'undo' ? this.history.newestUndoable(imageId, floor) : this.history.oldestRedoable(imageId, floor);
       const upserted = new Set<number>();
       const deleted = new Set<number>();
-      if (group === null) return this.result(imageId, upserted, deleted);
-      const rows = this.db
-        .prepare(`SELECT * FROM edits WHERE image_id = ? AND group_id = ? ORDER BY id ${dir === 'undo' ? 'DESC' : 'ASC'}`)
-        .all(imageId, group) as EditRow[];
-      for (const row of rows) {
+      if (group === null) {
+        const blockedBy = this.history.blocked(imageId, dir, floor) ? floor : null;
+        return { ...this.result(imageId, upserted, deleted), message: nothingMessage(dir, blockedBy) };
+      }
+      const from = dir === 'undo' ? 0 : 1;
+      const made = this.history.groupRows(imageId, group, from);
+      for (const row of dir === 'undo' ? [...made].reverse() : made) {
         const target = dir === 'undo' ? row.before : row.after;
         if (row.op === 'status') {
           const { status } = JSON.parse(target!) as { status: ImageStatus };
@@ -202,8 +184,8 @@ export class BoxEditor {
           upserted.add(boxId);
         }
       }
-      this.db.prepare('UPDATE edits SET undone = ? WHERE image_id = ? AND group_id = ?').run(dir === 'undo' ? 1 : 0, imageId, group);
-      return this.result(imageId, upserted, deleted);
+      this.history.markGroup(imageId, group, from, from === 0 ? 1 : 0);
+      return { ...this.result(imageId, upserted, deleted), message: describeStep(dir, made, image.path, (id) => this.className(id)) };
     }).immediate();
   }
 
@@ -235,8 +217,8 @@ export class BoxEditor {
     };
   }
 
-  private nextGroup(): number {
-    return (this.db.prepare('SELECT COALESCE(MAX(group_id), 0) + 1 FROM edits').pluck().get() as number);
+  private className(id: number): string {
+    return (this.db.prepare('SELECT name FROM classes WHERE id = ?').pluck().get(id) as string | undefined) ?? `class ${id}`;
   }
 
   private snapshot(id: number): BoxSnapshot {

@@ -1,12 +1,13 @@
 /**
  * @file The class list: add, rename, recolour, reorder, merge and delete. Order matters: a class's
- * rank is its YOLO id on export. Merge and delete rewrite the edit history so undo never brings
- * back a box of a class that no longer exists.
+ * rank is its YOLO id on export. Merge and delete change boxes on many images without logging
+ * them, so each is a barrier in the undo history: Ctrl+Z after one never reaches an older edit.
  */
 import { AppError } from '../../shared/errors';
 import type { ClassRecord, ClassUsage } from '../../shared/types';
 import { classColor } from './colors';
 import type { Db } from './db';
+import { EditHistory } from './edit-history';
 import type { LabelStore } from './label-store';
 
 const COLOR = /^#[0-9a-f]{6}$/i;
@@ -59,36 +60,27 @@ export class ClassManager {
   /** Moves every box of `sourceId` to `targetId`, then removes `sourceId`. */
   merge(sourceId: number, targetId: number): ClassUsage {
     if (sourceId === targetId) throw new AppError('INVALID_INPUT', 'a class cannot be merged into itself');
-    this.get(sourceId);
-    this.get(targetId);
+    const source = this.get(sourceId);
+    const target = this.get(targetId);
     this.db.transaction(() => {
       this.db.prepare('UPDATE boxes SET class_id = ?, updated_at = ? WHERE class_id = ?').run(targetId, Date.now(), sourceId);
-      for (const col of ['before', 'after']) {
-        this.db
-          .prepare(`UPDATE edits SET ${col} = json_set(${col}, '$.class_id', ?) WHERE json_extract(${col}, '$.class_id') = ?`)
-          .run(targetId, sourceId);
-      }
       this.db.prepare('DELETE FROM classes WHERE id = ?').run(sourceId);
-    })();
+      new EditHistory(this.db).barrier(`the class '${source.name}' was merged into '${target.name}'`);
+    }).immediate();
     return this.usage(targetId);
   }
 
   /** Deletes the class and its boxes; returns what was removed. */
   delete(id: number): ClassUsage {
+    const { name } = this.get(id);
     const removed = this.usage(id);
     this.db.transaction(() => {
-      // Whole undo groups that touch the class go: half a group cannot be undone faithfully.
-      this.db
-        .prepare(
-          `DELETE FROM edits WHERE group_id IN (SELECT group_id FROM edits
-             WHERE json_extract(before, '$.class_id') = ? OR json_extract(after, '$.class_id') = ?)`,
-        )
-        .run(id, id);
       this.db.prepare('DELETE FROM classes WHERE id = ?').run(id);
+      new EditHistory(this.db).barrier(`the class '${name}' was deleted`);
       // Close the gap in the order.
       const stmt = this.db.prepare('UPDATE classes SET ord = ? WHERE id = ?');
       this.store.classes().forEach((c, i) => stmt.run(i, c.id));
-    })();
+    }).immediate();
     return removed;
   }
 

@@ -32,13 +32,46 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   // Another connection (an import worker) may hold the write lock for a few seconds while it commits.
-  db.pragma('busy_timeout = 15000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('cache_size = -65536'); // 64 MiB
   if (!opts.readonly) migrate(db);
   else if (schemaVersion(db) !== LATEST_VERSION) {
     throw new AppError('CONFLICT', `${file} is at schema ${schemaVersion(db)}, expected ${LATEST_VERSION}`);
   }
   return db;
+}
+
+/** How long a worker or the CLI waits for another connection's write lock. */
+export const BUSY_TIMEOUT_MS = 15_000;
+
+/**
+ * How long an edit from the UI waits for the write lock. An import writes in one transaction (all
+ * or nothing), so it holds the lock for its whole write phase: about a second per 10k images.
+ * Waiting that out would freeze the thread that serves the UI (the Electron main process), so a
+ * UI write waits this long, then fails as BUSY with nothing saved, and the renderer sends it
+ * again until it lands (label.svelte.ts). Queueing writes behind the lock in the main process
+ * would need async writes there; a retry in the caller keeps the store synchronous.
+ */
+export const UI_BUSY_TIMEOUT_MS = 250;
+
+/**
+ * Runs `fn` (synchronous writes on `db`) waiting at most `ms` for the write lock, and turns
+ * SQLite's "database is locked" into AppError BUSY. Other work on the same connection (training
+ * bookkeeping) keeps the long wait: the setting is put back before anything else can run.
+ */
+export function withBusyTimeout<T>(db: Db, ms: number, fn: () => T): T {
+  const before = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${ms}`);
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof Database.SqliteError && err.code.startsWith('SQLITE_BUSY')) {
+      throw new AppError('BUSY', 'the project is busy: another task (an import) is writing to it; this change was not saved, try again');
+    }
+    throw err;
+  } finally {
+    db.pragma(`busy_timeout = ${before}`);
+  }
 }
 
 /**

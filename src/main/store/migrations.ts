@@ -170,6 +170,28 @@ END;
 ${BOX_TRIGGERS_SQL}
 `,
   },
+  {
+    version: 2,
+    name: 'edit history: group counter, barrier, per-image index',
+    sql: `
+-- One row: the last undo group handed out (so a new group is not MAX over the whole log), and the
+-- barrier: the last group made before an operation the log cannot replay (a class delete or
+-- merge). Undo and redo never reach a group at or below floor_group; floor_reason says why.
+CREATE TABLE edit_history (
+  id           INTEGER PRIMARY KEY CHECK (id = 1),
+  last_group   INTEGER NOT NULL,
+  floor_group  INTEGER NOT NULL,
+  floor_reason TEXT
+) STRICT;
+INSERT INTO edit_history (id, last_group, floor_group, floor_reason)
+  SELECT 1, COALESCE(MAX(group_id), 0), 0, NULL FROM edits;
+
+-- An image's newest undoable (undone = 0) or oldest redoable (undone = 1) group is one seek,
+-- however long the image's history is.
+DROP INDEX edits_image;
+CREATE INDEX edits_history ON edits (image_id, undone, group_id);
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

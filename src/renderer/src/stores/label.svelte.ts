@@ -4,7 +4,8 @@
  *
  * The store (SQLite, through the Api) is the source of truth. Each edit is one Api call, made at
  * once and in order (one queue), and its EditResult delta is applied to the box list; a failed
- * call shows its error and re-reads the image's boxes. Nothing waits for a save.
+ * call shows its error and re-reads the image's boxes. Nothing waits for a save, except while an
+ * import writes: then an edit answers BUSY and is sent again until it lands (busy-retry.ts).
  *
  * D must feel instant in a 100k-image project, so the neighbours of the current image are
  * prepared ahead (record, boxes, undo flags and decoded pixels) and the image being left is kept
@@ -16,6 +17,7 @@ import { moveRects, type Rect } from '../canvas/geometry';
 import { loadCanvasImage } from '../canvas/image-loader';
 import { Lru } from '../canvas/lru';
 import { api, errorMessage, imageUrl, previewUrl, tileUrl } from '../lib/api';
+import { retryWhileBusy } from './busy-retry';
 import { classes } from './classes.svelte';
 import { project } from './project.svelte';
 import { copyBoxes, duplicateBoxes, pasteBoxes, type Clip } from './label-clipboard';
@@ -37,6 +39,7 @@ const PREPARED_KEPT = 8;
 /** A prepared image older than this is read again after it is shown (another window may have edited it). */
 const STALE_MS = 30_000;
 const NOTICE_MS = 2500;
+const BUSY_NOTICE = 'The project is busy importing: your edit will be saved as soon as it is free…';
 
 export class LabelSession {
   image = $state.raw<ImageRecord | null>(null);
@@ -321,10 +324,14 @@ export class LabelSession {
     for (const m of moved) this.#nudges.set(m.id, { id: m.id, x: m.x, y: m.y });
     if (this.#nudgeQueued) return;
     this.#nudgeQueued = true;
+    // Taken once, when the call is first made: a retry (BUSY) sends the same changes again.
+    let changes: BoxChange[] | null = null;
     void this.#edit(image.id, () => {
-      this.#nudgeQueued = false;
-      const changes = [...this.#nudges.values()];
-      this.#nudges.clear();
+      if (!changes) {
+        this.#nudgeQueued = false;
+        changes = [...this.#nudges.values()];
+        this.#nudges.clear();
+      }
       return api['boxes.update']({ imageId: image.id, changes });
     });
   }
@@ -372,14 +379,20 @@ export class LabelSession {
     else if (r && this.image?.id === image.id) this.selection = new Set(r.upserted.map((b) => b.id));
   }
 
-  undo(): void {
-    const image = this.image;
-    if (image) void this.#edit(image.id, () => api['edits.undo']({ imageId: image.id }));
+  undo(): Promise<void> {
+    return this.#step('undo');
   }
 
-  redo(): void {
+  redo(): Promise<void> {
+    return this.#step('redo');
+  }
+
+  /** Undo or redo, then say what it did ("Undid: draw box 'cat' on img_001.jpg") or why it did nothing. */
+  async #step(dir: 'undo' | 'redo'): Promise<void> {
     const image = this.image;
-    if (image) void this.#edit(image.id, () => api['edits.redo']({ imageId: image.id }));
+    if (!image) return;
+    const r = await this.#edit(image.id, () => api[dir === 'undo' ? 'edits.undo' : 'edits.redo']({ imageId: image.id }));
+    if (r?.message && this.image?.id === image.id) this.notify(r.message);
   }
 
   /** V: reviewed, or back to labeled (unlabeled when it has no boxes). */
@@ -405,7 +418,7 @@ export class LabelSession {
     this.#edits++;
     const run = this.#queue.then(async () => {
       try {
-        const result = await call();
+        const result = await retryWhileBusy(call, () => this.notify(BUSY_NOTICE));
         this.#apply(result);
         return result;
       } catch (err) {
