@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerGradients } from '../../../src/main/model/gradients';
-import { bbox2dist, makeAnchors, V8DetectionLoss, type DetectionTargets } from '../../../src/main/train/loss/detection-loss';
+import { makeAnchors } from '../../../src/main/model/modules/head';
+import { bbox2dist, V8DetectionLoss, type DetectionTargets } from '../../../src/main/train/loss/detection-loss';
 
 const RM = 16;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

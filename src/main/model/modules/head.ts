@@ -94,11 +94,9 @@ export class Detect {
       const n = flat.shape[1];
       const [box, cls] = tf.split(flat, [4 * this.regMax, this.nc], 2) as [tf.Tensor3D, tf.Tensor3D];
       const dist = this.dfl ? this.dfl.forward(box) : box; // [B, N, 4]
-      const { anchors, strides } = makeAnchors(
-        raw.map((r) => [r.shape[1], r.shape[2]] as [number, number]),
-        stride,
-        0.5,
-      ); // [N, 2], [N, 1]
+      const { anchorPoints, strideTensor } = makeAnchors(raw.map((r) => [r.shape[1], r.shape[2]] as const), stride);
+      const anchors = tf.tensor2d(anchorPoints, [n, 2]); // [N, 2]
+      const strides = tf.tensor2d(strideTensor, [n, 1]); // [N, 1]
       const dbox = tf.mul(dist2bbox(dist, anchors, true), strides); // [B, N, 4]
       const out = tf.concat([dbox, tf.sigmoid(cls)], 2); // [B, N, 4 + nc]
       if (out.shape[1] !== n) throw new Error('anchor count mismatch');
@@ -122,26 +120,28 @@ export function classBiasPrior(nc: number, stride: number): number {
 }
 
 /**
- * make_anchors(feats, strides, offset=0.5): cell centres (x + 0.5, y + 0.5) per level, row-major
- * over (y, x), levels concatenated; and each anchor's stride. -> anchors [N, 2] (x, y), strides [N, 1]
+ * make_anchors(feats, strides, grid_cell_offset=0.5): anchor centres (x + 0.5, y + 0.5) in grid
+ * units per level, row-major over (y, x), levels concatenated, and each anchor's stride. The head's
+ * decode and the loss both use this one. -> anchorPoints [N, 2] (x, y), strideTensor [N]
  */
-export function makeAnchors(hw: [number, number][], stride: number[], offset = 0.5): { anchors: tf.Tensor2D; strides: tf.Tensor2D } {
-  let total = 0;
-  for (const [h, w] of hw) total += h * w;
-  const a = new Float32Array(total * 2);
-  const s = new Float32Array(total);
+export function makeAnchors(hw: readonly (readonly [number, number])[], strides: readonly number[], offset = 0.5): { anchorPoints: Float32Array; strideTensor: Float32Array } {
+  let n = 0;
+  for (const [h, w] of hw) n += h * w;
+  const anchorPoints = new Float32Array(n * 2);
+  const strideTensor = new Float32Array(n);
   let k = 0;
   hw.forEach(([h, w], i) => {
-    const st = stride[i] ?? 0;
+    const s = strides[i];
+    if (s === undefined) throw new Error(`no stride for level ${i}`);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++, k++) {
-        a[2 * k] = x + offset;
-        a[2 * k + 1] = y + offset;
-        s[k] = st;
+        anchorPoints[2 * k] = x + offset;
+        anchorPoints[2 * k + 1] = y + offset;
+        strideTensor[k] = s;
       }
     }
   });
-  return { anchors: tf.tensor2d(a, [total, 2]), strides: tf.tensor2d(s, [total, 1]) };
+  return { anchorPoints, strideTensor };
 }
 
 /**

@@ -38,6 +38,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TaskAlignedAssigner, type AssignerResult } from './assigner';
 import { bboxCiou } from './iou';
 import { customGrad1 } from './tf-util';
+import { makeAnchors } from '../../model/modules/head';
 
 const f32 = Math.fround;
 
@@ -120,31 +121,6 @@ export interface LossDetails {
   /** The sum of target scores before that clamp (passes of one batch add these up). */
   rawScoreSum: number;
   numFg: number;
-}
-
-/**
- * make_anchors(feats, strides, grid_cell_offset=0.5): anchor centres (x + 0.5, y + 0.5) in grid
- * units per level, row-major over (y, x), levels concatenated, and each anchor's stride.
- * -> anchorPoints [N, 2], strideTensor [N]
- */
-export function makeAnchors(hw: readonly (readonly [number, number])[], strides: readonly number[], offset = 0.5): { anchorPoints: Float32Array; strideTensor: Float32Array } {
-  let n = 0;
-  for (const [h, w] of hw) n += h * w;
-  const anchorPoints = new Float32Array(n * 2);
-  const strideTensor = new Float32Array(n);
-  let k = 0;
-  hw.forEach(([h, w], i) => {
-    const s = strides[i];
-    if (s === undefined) throw new Error(`no stride for level ${i}`);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++, k++) {
-        anchorPoints[2 * k] = x + offset;
-        anchorPoints[2 * k + 1] = y + offset;
-        strideTensor[k] = s;
-      }
-    }
-  });
-  return { anchorPoints, strideTensor };
 }
 
 /**
