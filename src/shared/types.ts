@@ -3,6 +3,8 @@
  * Box coordinates are image pixels, top-left origin: x, y, w, h.
  */
 
+import type { DeviceChoice, OPTIMIZER_CHOICES, TrainingBackendName } from './training';
+
 export const SPLITS = ['train', 'val', 'test', 'none'] as const;
 export type Split = (typeof SPLITS)[number];
 
@@ -300,7 +302,7 @@ export interface AppInfo {
 }
 
 /** A tfjs training backend, best first: CUDA libtensorflow, CPU libtensorflow, WebAssembly, plain JS. */
-export type TrainingBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type { TrainingBackendName };
 /** An onnxruntime execution provider for predictions. */
 export type InferenceProviderName = 'cuda' | 'cpu';
 
@@ -344,13 +346,13 @@ export interface TrainRequest {
   imgsz?: number;
   batch?: number;
   freeze?: number;
-  optimizer?: 'auto' | 'SGD' | 'Adam' | 'AdamW';
+  optimizer?: (typeof OPTIMIZER_CHOICES)[number];
   lr0?: number;
   patience?: number;
   cosLr?: boolean;
   closeMosaic?: number;
   seed?: number;
-  device?: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  device?: DeviceChoice;
   /** Continue this run (killed mid-epoch, or finished and extended to `epochs`). */
   resumeRunId?: number;
 }

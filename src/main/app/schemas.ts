@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ApiMethod } from '../../shared/api';
+import { DEVICE_CHOICES, IMGSZ_MULTIPLE, OPTIMIZER_CHOICES } from '../../shared/training';
 import { EXPORT_FORMATS, IMAGE_STATUSES, IMPORT_FORMATS, SPLITS } from '../../shared/types';
 
 const empty = z
@@ -36,6 +37,8 @@ const boxChange = z.strictObject({
   w: size.optional(),
   h: size.optional(),
 });
+/** A model input side: the app and the CLI apply the same rule. */
+const imgsz = z.number().int().min(IMGSZ_MULTIPLE).max(4096).multipleOf(IMGSZ_MULTIPLE, `imgsz must be a multiple of ${IMGSZ_MULTIPLE}`);
 const className = z.string().trim().min(1, 'a class needs a name').max(200);
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colour must look like #rrggbb');
 
@@ -99,16 +102,16 @@ export const API_SCHEMAS = {
   'train.start': z.strictObject({
     model: z.string().trim().min(1, 'choose a base model').max(4096),
     epochs: z.number().int().min(1).max(10_000).optional(),
-    imgsz: z.number().int().min(32).max(4096).multipleOf(32, 'imgsz must be a multiple of 32').optional(),
+    imgsz: imgsz.optional(),
     batch: z.number().int().min(1).max(1024).optional(),
     freeze: z.number().int().min(0).max(100).optional(),
-    optimizer: z.enum(['auto', 'SGD', 'Adam', 'AdamW']).optional(),
+    optimizer: z.enum(OPTIMIZER_CHOICES).optional(),
     lr0: z.number().positive().max(1).optional(),
     patience: z.number().int().min(1).optional(),
     cosLr: z.boolean().optional(),
     closeMosaic: z.number().int().min(0).optional(),
     seed: z.number().int().optional(),
-    device: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+    device: z.enum(DEVICE_CHOICES).optional(),
     resumeRunId: id.optional(),
   }),
   'train.runs': empty,

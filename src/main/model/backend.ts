@@ -7,9 +7,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { TRAINING_BACKENDS, type TrainingBackendName } from '../../shared/training';
 import { registerWasmTrainingKernels } from './wasm-kernels/index';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = TrainingBackendName;
 
 export interface BackendChoice {
   /** The backend now active, as boxtune names it. */
@@ -20,7 +21,7 @@ export interface BackendChoice {
   reasons: { backend: BackendName; reason: string }[];
 }
 
-const ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const ORDER: readonly BackendName[] = TRAINING_BACKENDS;
 
 const require = createRequire(import.meta.url);
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../shared/errors';
+import { DEVICE_CHOICES, IMGSZ_MULTIPLE, OPTIMIZER_CHOICES } from '../../shared/training';
 
 export const TRAIN_DEFAULTS = {
   epochs: 100,
@@ -13,7 +14,7 @@ export const TRAIN_DEFAULTS = {
   seed: 0,
   workers: 1,
   cache: false,
-  optimizer: 'auto' as 'auto' | 'SGD' | 'Adam' | 'AdamW',
+  optimizer: 'auto' as (typeof OPTIMIZER_CHOICES)[number],
   freeze: 0,
   lr0: 0.01,
   lrf: 0.01,
@@ -55,11 +56,11 @@ export const trainArgsSchema = z.strictObject({
   epochs: num.pipe(z.number().int().min(1).max(10_000)).default(TRAIN_DEFAULTS.epochs),
   patience: num.pipe(z.number().int().min(1)).default(TRAIN_DEFAULTS.patience),
   batch: num.pipe(z.number().int().min(1).max(1024)).default(TRAIN_DEFAULTS.batch),
-  imgsz: num.pipe(z.number().int().min(32).max(4096)).default(TRAIN_DEFAULTS.imgsz),
+  imgsz: num.pipe(z.number().int().min(IMGSZ_MULTIPLE).max(4096).multipleOf(IMGSZ_MULTIPLE, `imgsz must be a multiple of ${IMGSZ_MULTIPLE}`)).default(TRAIN_DEFAULTS.imgsz),
   seed: num.pipe(z.number().int()).default(TRAIN_DEFAULTS.seed),
   workers: num.pipe(z.number().int().min(0).max(64)).default(TRAIN_DEFAULTS.workers),
   cache: bool.default(TRAIN_DEFAULTS.cache),
-  optimizer: z.enum(['auto', 'SGD', 'Adam', 'AdamW']).default(TRAIN_DEFAULTS.optimizer),
+  optimizer: z.enum(OPTIMIZER_CHOICES).default(TRAIN_DEFAULTS.optimizer),
   freeze: num.pipe(z.number().int().min(0).max(100)).default(TRAIN_DEFAULTS.freeze),
   lr0: num.pipe(z.number().positive()).default(TRAIN_DEFAULTS.lr0),
   lrf: num.pipe(z.number().positive()).default(TRAIN_DEFAULTS.lrf),
@@ -88,7 +89,7 @@ export const trainArgsSchema = z.strictObject({
   mixup: num.default(TRAIN_DEFAULTS.mixup),
   val: bool.default(TRAIN_DEFAULTS.val),
   /** Training backend: best available unless named. */
-  device: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  device: z.enum(DEVICE_CHOICES).default('auto'),
 });
 
 export type TrainArgs = z.infer<typeof trainArgsSchema>;

@@ -5,10 +5,9 @@
  * Each group carries lr and momentum that warmup and the schedule change between steps.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerName } from '../../shared/training';
 import type { ParamGroup } from '../model/modules/nn';
 
-export type OptimizerName = 'SGD' | 'Adam' | 'AdamW';
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['SGD', 'Adam', 'AdamW'];
 
 export interface TrainableParam {
   name: string;

@@ -1,8 +1,8 @@
 /**
- * @file Ultralytics' learning-rate schedule, warmup and `optimizer=auto` choice, as pure
- * functions so the trainer, the UI ("effective lr") and the tests share one definition.
+ * @file Ultralytics' learning-rate schedule and warmup, as pure functions so the trainer and the
+ * tests share one definition (the `optimizer=auto` rule is in src/shared/training.ts, for the UI too).
  */
-import type { OptimizerName } from './optimizer';
+import type { OptimizerName } from '../../shared/training';
 import type { GroupSettings } from './optimizer';
 
 /**
@@ -81,47 +81,9 @@ export function applyLearningRates(
   return Math.max(1, pyRound(interp(ni, 0, nw, 1, w.nbs / w.batch)));
 }
 
-export interface OptimizerChoice {
-  name: OptimizerName;
-  lr: number;
-  momentum: number;
-  warmupBiasLr: number;
-  /** Why this choice, in words the user sees beside the run. */
-  reason: string;
-}
-
-/**
- * Ultralytics' `optimizer=auto`: AdamW with lr fitted to the class count for short runs
- * (<= 10k iterations), SGD 0.01 for long ones; either way warmup_bias_lr becomes 0 and the
- * user's lr0/momentum are not used (we say so).
- */
-export function chooseOptimizer(
-  requested: OptimizerName | 'auto',
-  a: { lr0: number; momentum: number; warmupBiasLr: number; nc: number; iterations: number },
-): OptimizerChoice {
-  if (requested !== 'auto') {
-    return { name: requested, lr: a.lr0, momentum: a.momentum, warmupBiasLr: a.warmupBiasLr, reason: `optimizer=${requested} as requested` };
-  }
-  if (a.iterations > 10_000) {
-    return { name: 'SGD', lr: 0.01, momentum: 0.9, warmupBiasLr: 0, reason: `auto: ${a.iterations} iterations > 10000, so SGD(lr=0.01, momentum=0.9); lr0 and momentum are not used` };
-  }
-  const lrFit = Math.round((0.002 * 5 * 1e6) / (4 + a.nc)) / 1e6;
-  return {
-    name: 'AdamW',
-    lr: lrFit,
-    momentum: 0.9,
-    warmupBiasLr: 0,
-    reason: `auto: ${a.iterations} iterations <= 10000, so AdamW(lr=${lrFit}, momentum=0.9) fitted to nc=${a.nc}; lr0 and momentum are not used`,
-  };
-}
-
 /** Ultralytics' gradient accumulation and decay scaling around the nominal batch size (nbs 64). */
 export function batchScaling(batch: number, weightDecay: number, nbs = 64): { accumulate: number; weightDecay: number } {
   const accumulate = Math.max(pyRound(nbs / batch), 1);
   return { accumulate, weightDecay: (weightDecay * batch * accumulate) / nbs };
 }
 
-/** Optimizer iterations Ultralytics feeds `auto`: ceil(n / max(batch, nbs)) * epochs. */
-export function autoIterations(trainImages: number, batch: number, epochs: number, nbs = 64): number {
-  return Math.ceil(trainImages / Math.max(batch, nbs)) * epochs;
-}

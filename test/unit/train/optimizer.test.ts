@@ -3,15 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelEma } from '../../../src/main/train/ema';
 import { clipGradNorm, GroupedOptimizer, type TrainableParam } from '../../../src/main/train/optimizer';
-import {
-  applyLearningRates,
-  pyRound,
-  autoIterations,
-  batchScaling,
-  chooseOptimizer,
-  lrFactor,
-  warmupIterations,
-} from '../../../src/main/train/schedule';
+import { applyLearningRates, batchScaling, lrFactor, pyRound, warmupIterations } from '../../../src/main/train/schedule';
+import { autoIterations, chooseOptimizer } from '../../../src/shared/training';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

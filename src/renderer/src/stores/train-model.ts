@@ -5,6 +5,7 @@
  * can run them.
  */
 import type { ProjectInfo, TrainEpochRow, TrainProgress, TrainRequest, TrainRunDetail, TrainRunSummary, ZooModel } from '../../../shared/types';
+import { autoIterations, chooseOptimizer, DEVICE_CHOICES, OPTIMIZER_CHOICES, type OptimizerName } from '../../../shared/training';
 
 export type Triple = [number, number, number];
 
@@ -163,8 +164,8 @@ function hasVal(r: TrainEpochRow): boolean {
 
 // ---- the form and the request ---------------------------------------------------------------------
 
-export const OPTIMIZERS = ['auto', 'SGD', 'Adam', 'AdamW'] as const;
-export const DEVICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const OPTIMIZERS = OPTIMIZER_CHOICES;
+export const DEVICES = DEVICE_CHOICES;
 
 export interface TrainForm {
   /** `zoo:<name>`, `run:<id>`, or `file` (then `path`). Empty until the model list is known. */
@@ -249,7 +250,7 @@ export function resumeRequest(run: Pick<TrainRunDetail, 'id' | 'config'>, epochs
   const copy = { epochs: num('epochs'), imgsz: num('imgsz'), batch: num('batch'), freeze: num('freeze'), lr0: num('lr0'), patience: num('patience'), closeMosaic: num('close_mosaic'), seed: num('seed') };
   for (const [k, v] of Object.entries(copy)) if (v !== undefined) (req as unknown as Record<string, unknown>)[k] = v;
   if (typeof c.cos_lr === 'boolean') req.cosLr = c.cos_lr;
-  if (opt === 'auto' || opt === 'SGD' || opt === 'Adam' || opt === 'AdamW') req.optimizer = opt;
+  if ((OPTIMIZER_CHOICES as readonly unknown[]).includes(opt)) req.optimizer = opt as TrainRequest['optimizer'];
   if (typeof c.device === 'string' && (DEVICES as readonly string[]).includes(c.device)) req.device = c.device as TrainRequest['device'];
   if (epochs !== undefined) req.epochs = epochs;
   return req;
@@ -274,11 +275,11 @@ export function stoppedEarly(run: TrainRunSummary, live: LiveRun | null): boolea
  *
  * @example predictOptimizer({ trainImages: 100, batch: 16, epochs: 50, nc: 7 }) // { name: 'AdamW', lr: 0.000909, momentum: 0.9, iterations: 100 }
  */
-export function predictOptimizer(a: { trainImages: number; batch: number; epochs: number; nc: number }): { name: 'AdamW' | 'SGD'; lr: number; momentum: number; iterations: number } {
+export function predictOptimizer(a: { trainImages: number; batch: number; epochs: number; nc: number }): { name: OptimizerName; lr: number; momentum: number; iterations: number } {
   const batch = Math.max(1, Math.min(a.batch, Math.max(1, a.trainImages)));
-  const iterations = Math.ceil(a.trainImages / Math.max(batch, 64)) * a.epochs;
-  if (iterations > 10_000) return { name: 'SGD', lr: 0.01, momentum: 0.9, iterations };
-  return { name: 'AdamW', lr: Math.round((0.002 * 5 * 1e6) / (4 + a.nc)) / 1e6, momentum: 0.9, iterations };
+  const iterations = autoIterations(a.trainImages, batch, a.epochs);
+  const choice = chooseOptimizer('auto', { lr0: 0, momentum: 0, warmupBiasLr: 0, nc: a.nc, iterations });
+  return { name: choice.name, lr: choice.lr, momentum: choice.momentum, iterations };
 }
 
 /** The sentence beside optimizer=auto. */
