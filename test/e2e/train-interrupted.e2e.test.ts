@@ -56,7 +56,7 @@ describe('a run whose server was killed', () => {
     // Two epochs; the kill lands once the first is saved, while the second trains.
     await apiCall(page, 'train.start', { model: checkpoint, epochs: 2, imgsz: 64, batch: 4, device });
     await expect
-      .poll(async () => (await apiCall<TrainRunSummary[]>(page, 'train.runs', {}))[0]?.epochsDone ?? 0, { timeout: 120_000, intervals: [100] })
+      .poll(async () => (await apiCall<TrainRunSummary[]>(page, 'train.runs', {}))[0]?.epochsDone ?? 0, { timeout: 120_000, interval: 100 })
       .toBe(1);
     await first.kill();
 
