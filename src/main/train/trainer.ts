@@ -25,6 +25,7 @@ import { V8DetectionLoss } from './loss/detection-loss';
 import { clipGradNorm, GroupedOptimizer } from './optimizer';
 import { applyLearningRates, autoIterations, batchScaling, chooseOptimizer, warmupIterations, type OptimizerChoice } from './schedule';
 import { loadTrainState, MODEL_FILE, restorePairedWeights, saveTrainState, type EpochRow, type TrainState } from './train-state';
+import { acquireRunLock } from './run-lock';
 import { validate } from './validator';
 import { batchGradients, maxImagesPerPass } from './micro-batch';
 
@@ -113,8 +114,24 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
   const runDir = args.resume && args.name === undefined && fs.existsSync(path.join(args.model, '..', '..', 'args.json'))
     ? path.resolve(args.model, '..', '..')
     : runDirectory(args);
+  fs.mkdirSync(path.join(runDir, 'weights'), { recursive: true });
+  const release = acquireRunLock(runDir);
+  try {
+    return await trainInRunDir(args, runDir, backend, emit, opts);
+  } finally {
+    release();
+  }
+}
+
+/** The run itself, once its folder is locked to this process. */
+async function trainInRunDir(
+  args: TrainArgs,
+  runDir: string,
+  backend: BackendChoice,
+  emit: (e: TrainEvent) => void,
+  opts: TrainOptions,
+): Promise<{ runDir: string; rows: EpochRow[] }> {
   const weightsDir = path.join(runDir, 'weights');
-  fs.mkdirSync(weightsDir, { recursive: true });
   // What a killed writer left half-made; the files it was replacing are whole.
   removeStaleTemps(weightsDir);
   removeStaleTemps(runDir);
