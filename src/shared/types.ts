@@ -385,7 +385,8 @@ export interface TrainEpochRow {
 export interface TrainRunSummary {
   id: number;
   name: string;
-  status: 'running' | 'done' | 'failed' | 'cancelled';
+  /** interrupted: its process died while it trained (a crash, a kill); it can be resumed. */
+  status: 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
   createdAt: number;
   finishedAt: number | null;
   epochs: number;

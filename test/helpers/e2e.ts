@@ -23,6 +23,8 @@ export interface ServedApp {
   /** Everything the server printed so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL to the whole process group: the server dies as in a crash, workers and all. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function startServe(home: string, extraArgs: string[] = []): Promis
     token: parsed.searchParams.get('token') ?? '',
     output: () => out,
     stop: () => stopGroup(child),
+    kill: () => killGroup(child),
   };
 }
 
@@ -89,6 +92,13 @@ function stopGroup(child: ChildProcess): Promise<void> {
       resolve();
     }
   });
+}
+
+function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(-child.pid, 'SIGKILL');
+  return exited;
 }
 
 export function launchChromium(): Promise<Browser> {

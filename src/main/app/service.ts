@@ -172,6 +172,7 @@ export class BoxtuneService implements Api {
     this.thumbnails.stop();
     this.store?.close();
     this.store = store;
+    this.training.markInterrupted(store); // runs a killed process left `running`
     this.settings.addRecentProject(store.root);
     this.emit('project', { root: store.root, reason: 'opened' });
     this.thumbnails.startQuietly(store);

@@ -2,6 +2,8 @@
  * @file Runs a trained run's weights over one split of a project and stores what it finds, for
  * review beside the labels. The weights are exported to ONNX once (next to them) and run in
  * onnxruntime, as `boxtune predict` does: Ultralytics' predict letterbox, conf 0.25, NMS IoU 0.7.
+ * Predictions are stored a chunk of images at a time, so a job killed or cancelled part way keeps
+ * the images it finished (each image holds one pass's predictions, never half of one).
  */
 import fs from 'node:fs';
 import { AppError } from '../../shared/errors';
@@ -12,6 +14,9 @@ import { exportOnnx } from '../model/onnx';
 import type { LabelStore } from '../store/label-store';
 import { replacePredictions, splitImages, type NewPrediction } from '../store/predictions';
 import { OnnxDetector } from './onnx-detector';
+
+/** Images whose predictions are committed together (one transaction). */
+export const PREDICT_CHUNK = 16;
 
 export interface PredictSplitRequest {
   runId: number;
@@ -59,11 +64,23 @@ export async function predictSplit(
     // Model class i is the project class of the same name (training used the project's class order).
     const byName = new Map(store.classes().map((c) => [c.name, c.id]));
     const classIds = detector.names.map((n) => byName.get(n) ?? null);
-    const rows: NewPrediction[] = [];
+    let rows: NewPrediction[] = [];
+    let chunk: number[] = [];
+    let predictions = 0;
+    const commit = (): void => {
+      replacePredictions(store, req.runId, chunk, rows);
+      predictions += rows.length;
+      rows = [];
+      chunk = [];
+    };
     const failed: PredictSplitResult['failed'] = [];
     for (let i = 0; i < images.length; i++) {
-      if (opts.isCancelled?.()) throw new AppError('JOB_CANCELLED', `prediction cancelled after ${i} of ${images.length} images`);
+      if (opts.isCancelled?.()) {
+        commit();
+        throw new AppError('JOB_CANCELLED', `prediction cancelled after ${i} of ${images.length} images (their predictions are kept)`);
+      }
       const img = images[i]!;
+      chunk.push(img.id);
       try {
         for (const d of await detector.detect(img.absPath, { conf: req.conf ?? 0.25, iou: 0.7 })) {
           const classId = classIds[d.classId];
@@ -73,10 +90,10 @@ export async function predictSplit(
       } catch (err) {
         failed.push({ path: img.absPath, error: err instanceof Error ? err.message : String(err) });
       }
+      if (chunk.length === PREDICT_CHUNK || i === images.length - 1) commit();
       opts.onProgress?.('predicting', i + 1, images.length);
     }
-    replacePredictions(store, req.runId, images.map((i) => i.id), rows);
-    return { images: images.length, predictions: rows.length, failed, seconds: (performance.now() - started) / 1000 };
+    return { images: images.length, predictions, failed, seconds: (performance.now() - started) / 1000 };
   } finally {
     await detector.dispose();
   }

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
+import { writeFileAtomic } from '../util/atomic-write';
 import type { ModelYaml } from './parse-model';
 import { readPtFile, type TensorView, type TorchDtype } from './pt/pt-reader';
 import { YoloModel } from './yolo';
@@ -246,14 +247,10 @@ export function modelFromCheckpoint(bytes: Uint8Array, label = 'the checkpoint')
   return { model, meta };
 }
 
-/** Writes a checkpoint atomically (temp file + rename), so a crash never leaves half a file. */
+/** Writes a checkpoint atomically (temp file, fsync, rename), so a crash never leaves half a file. */
 export function saveCheckpoint(file: string, model: YoloModel, info: CheckpointInfo = {}): CheckpointMeta {
   const meta = checkpointMeta(model, info);
-  const bytes = encodeCheckpoint(model, info, meta);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, encodeCheckpoint(model, info, meta));
   return meta;
 }
 

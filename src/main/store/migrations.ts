@@ -8,6 +8,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * The migration rebuilds a table other tables reference (SQLite's 12-step ALTER): it runs with
+   * foreign keys off, or dropping the old table would cascade into the rows that reference it.
+   */
+  rebuildsTables?: boolean;
 }
 
 /**
@@ -190,6 +195,32 @@ INSERT INTO edit_history (id, last_group, floor_group, floor_reason)
 -- however long the image's history is.
 DROP INDEX edits_image;
 CREATE INDEX edits_history ON edits (image_id, undone, group_id);
+`,
+  },
+  {
+    version: 3,
+    name: 'runs: interrupted status, owner and heartbeat',
+    rebuildsTables: true,
+    // A run whose process died is 'interrupted'; owner (host:pid) and heartbeat_at tell a run
+    // another live process trains from one whose process is gone.
+    sql: `
+CREATE TABLE runs_v2 (
+  id           INTEGER PRIMARY KEY,
+  kind         TEXT NOT NULL CHECK (kind IN ('train', 'predict')),
+  name         TEXT NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled', 'interrupted')),
+  config       TEXT NOT NULL,
+  metrics      TEXT,
+  dir          TEXT,
+  created_at   INTEGER NOT NULL,
+  finished_at  INTEGER,
+  owner        TEXT,                        -- host:pid of the process training it, while it runs
+  heartbeat_at INTEGER                      -- ms; renewed by that process while it runs
+) STRICT;
+INSERT INTO runs_v2 (id, kind, name, status, config, metrics, dir, created_at, finished_at)
+  SELECT id, kind, name, status, config, metrics, dir, created_at, finished_at FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v2 RENAME TO runs;
 `,
   },
 ];

@@ -1,7 +1,7 @@
 /**
  * @file A run's predictions in the store: kept in their own table, apart from the labels, so
- * reviewing them never changes a label by itself. Written whole per run and split (a re-run of the
- * same model over the same split replaces what it wrote before), read per image.
+ * reviewing them never changes a label by itself. Written per run a chunk of images at a time (a
+ * re-run of the same model replaces, image by image, what it wrote before), read per image.
  */
 import type { PredictionRecord, Split } from '../../shared/types';
 import type { LabelStore } from './label-store';

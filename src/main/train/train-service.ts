@@ -2,6 +2,8 @@
  * @file Training as the app sees it: a pre-flight check of the open project, a `runs` row per
  * run, the run itself in a worker thread (which owns tfjs), and the run history with its
  * per-epoch table. The service turns worker events into `train` events and job progress.
+ * One run trains per project at a time; a run's job writes its row through its own connection,
+ * so closing or reopening the project while it trains loses nothing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,9 +11,10 @@ import { AppError } from '../../shared/errors';
 import type { TrainPreflight, TrainProgress, TrainRequest, TrainRunDetail, TrainRunSummary } from '../../shared/types';
 import type { JobRegistry } from '../jobs/job-registry';
 import { runInWorker } from '../jobs/run-in-worker';
-import type { LabelStore } from '../store/label-store';
+import { LabelStore } from '../store/label-store';
 import type { TrainEvent } from './trainer';
 import type { EpochRow } from './train-state';
+import { HEARTBEAT_MS, markActive, markInactive, markInterrupted, OWNER } from './run-liveness';
 
 interface RunRow {
   id: number;
@@ -69,6 +72,11 @@ export class TrainService {
     private readonly emit: (p: TrainProgress) => void,
   ) {}
 
+  /** Marks runs whose process died as interrupted (the project opens, the run list is read). */
+  markInterrupted(store: LabelStore): void {
+    markInterrupted(store);
+  }
+
   start(store: LabelStore, req: TrainRequest): { jobId: string; runId: number } {
     const resume = req.resumeRunId !== undefined ? this.row(store, req.resumeRunId) : null;
     if (!resume) {
@@ -97,28 +105,28 @@ export class TrainService {
           ...(req.seed !== undefined ? { seed: req.seed } : {}),
           ...(req.device !== undefined ? { device: req.device } : {}),
         };
-    const now = Date.now();
-    const runId = resume
-      ? resume.id
-      : Number(
-          store.db
-            .prepare("INSERT INTO runs (kind, name, status, config, dir, created_at) VALUES ('train', ?, 'running', ?, ?, ?)")
-            .run(name, JSON.stringify(args), `runs/${name}`, now).lastInsertRowid,
-        );
-    if (resume) {
-      const { resume: _r, ...stored } = args;
-      store.db.prepare("UPDATE runs SET status = 'running', finished_at = NULL, config = ? WHERE id = ?").run(JSON.stringify(stored), runId);
-    }
+    const runId = this.claim(store, resume, name, args);
     const root = store.root;
+    markActive(root, runId);
     let lastBatchEvent = 0;
     const metrics: RunMetrics = resume ? parseMetrics(resume.metrics) : { rows: [], perClass: [], effective: {} };
+    let own: LabelStore;
+    try {
+      own = LabelStore.open(root);
+    } catch (err) {
+      markInactive(root, runId);
+      store.db.prepare("UPDATE runs SET status = 'failed', owner = NULL, heartbeat_at = NULL, finished_at = ? WHERE id = ?").run(Date.now(), runId);
+      throw err;
+    }
     const job = this.jobs.start('train', `Train ${name}`, async (ctx) => {
       const finish = (status: TrainRunSummary['status']): void => {
-        store.db.open &&
-          store.db
-            .prepare('UPDATE runs SET status = ?, metrics = ?, finished_at = ? WHERE id = ?')
-            .run(status, JSON.stringify(metrics), Date.now(), runId);
+        own.db
+          .prepare('UPDATE runs SET status = ?, metrics = ?, finished_at = ?, owner = NULL, heartbeat_at = NULL WHERE id = ?')
+          .run(status, JSON.stringify(metrics), Date.now(), runId);
       };
+      // Tells other processes opening the project that this run still trains.
+      const heartbeat = setInterval(() => own.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), runId), HEARTBEAT_MS);
+      heartbeat.unref();
       let done: TrainProgress | null = null;
       try {
         const result = await runInWorker({ kind: 'train', args }, ctx, (data) => {
@@ -133,8 +141,8 @@ export class TrainService {
             const t = Date.now();
             if (t - lastBatchEvent < BATCH_EVENT_MS && progress.batch !== progress.batches) return;
             lastBatchEvent = t;
-          } else if (store.db.open) {
-            store.db.prepare('UPDATE runs SET metrics = ? WHERE id = ?').run(JSON.stringify(metrics), runId);
+          } else {
+            own.db.prepare('UPDATE runs SET metrics = ?, heartbeat_at = ? WHERE id = ?').run(JSON.stringify(metrics), Date.now(), runId);
           }
           this.emit(progress);
         });
@@ -145,12 +153,53 @@ export class TrainService {
       } catch (err) {
         finish(err instanceof AppError && err.code === 'JOB_CANCELLED' ? 'cancelled' : 'failed');
         throw err;
+      } finally {
+        clearInterval(heartbeat);
+        markInactive(root, runId);
+        own.close();
       }
     });
     return { jobId: job.id, runId };
   }
 
+  /**
+   * Makes the run row `running` for this process (a new row, or the resumed one), after checking
+   * that no run trains in the project: in one write transaction, so two processes cannot both pass.
+   */
+  private claim(store: LabelStore, resume: RunRow | null, name: string, args: Record<string, unknown>): number {
+    return store.db
+      .transaction(() => {
+        markInterrupted(store);
+        const running = store.db.prepare("SELECT id, name FROM runs WHERE kind = 'train' AND status = 'running' LIMIT 1").get() as
+          | { id: number; name: string }
+          | undefined;
+        if (running && running.id === resume?.id) {
+          throw new AppError('CONFLICT', `run ${running.name} is still training; it can be resumed once it stops`, { runId: running.id });
+        }
+        if (running) {
+          throw new AppError('CONFLICT', `run ${running.name} is training in this project; one run trains at a time: wait for it to finish or stop it first`, {
+            runId: running.id,
+          });
+        }
+        const now = Date.now();
+        if (resume) {
+          const { resume: _r, ...stored } = args;
+          store.db
+            .prepare("UPDATE runs SET status = 'running', finished_at = NULL, config = ?, owner = ?, heartbeat_at = ? WHERE id = ?")
+            .run(JSON.stringify(stored), OWNER, now, resume.id);
+          return resume.id;
+        }
+        return Number(
+          store.db
+            .prepare("INSERT INTO runs (kind, name, status, config, dir, created_at, owner, heartbeat_at) VALUES ('train', ?, 'running', ?, ?, ?, ?, ?)")
+            .run(name, JSON.stringify(args), `runs/${name}`, now, OWNER, now).lastInsertRowid,
+        );
+      })
+      .immediate();
+  }
+
   runs(store: LabelStore): TrainRunSummary[] {
+    markInterrupted(store);
     const rows = store.db.prepare("SELECT * FROM runs WHERE kind = 'train' ORDER BY id DESC").all() as RunRow[];
     return rows.map((r) => summary(r));
   }

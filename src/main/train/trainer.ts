@@ -2,7 +2,9 @@
  * @file The fine-tuning loop, Ultralytics' BaseTrainer in TypeScript: warmup and schedule per
  * iteration, gradient accumulation to the nominal batch (64), grad-norm clip 10, optimizer step,
  * EMA; per epoch: validation with the EMA weights, results row, best/last checkpoints, early stop.
- * A run killed at any point resumes from its last checkpoint (the end of its last whole epoch).
+ * A run killed at any point resumes from its last checkpoint (the end of its last whole epoch):
+ * every file is replaced atomically, the resume pair first; the files derived from it (last, best,
+ * results.csv) are checked and rewritten from it when a resume finds them behind.
  * Runs wherever tfjs is owned: the training worker, the CLI, tests.
  */
 import fs from 'node:fs';
@@ -10,10 +12,11 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AppError } from '../../shared/errors';
 import { initBackend, type BackendChoice, type BackendName } from '../model/backend';
-import { loadModelFile, saveCheckpoint } from '../model/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, loadModelFile, modelFromCheckpoint, type CheckpointInfo } from '../model/checkpoint';
 import { registerGradients } from '../model/gradients';
 import type { YoloModel } from '../model/yolo';
 import { LabelStore } from '../store/label-store';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic-write';
 import type { TrainArgs } from './args';
 import { instancesPerClass, samplesFromStore, samplesFromYaml, type TrainData } from './data/dataset';
 import { BatchLoader } from './data/loader';
@@ -22,7 +25,8 @@ import { V8DetectionLoss } from './loss/detection-loss';
 import { clipGradNorm, GroupedOptimizer } from './optimizer';
 import { autoIterations, chooseOptimizer, type OptimizerChoice } from '../../shared/training';
 import { applyLearningRates, batchScaling, warmupIterations } from './schedule';
-import { loadTrainState, saveTrainState, type EpochRow } from './train-state';
+import { loadTrainState, MODEL_FILE, restorePairedWeights, saveTrainState, type EpochRow, type TrainState } from './train-state';
+import { acquireRunLock } from './run-lock';
 import { validate } from './validator';
 import { batchGradients, maxImagesPerPass } from './micro-batch';
 
@@ -111,8 +115,27 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
   const runDir = args.resume && args.name === undefined && fs.existsSync(path.join(args.model, '..', '..', 'args.json'))
     ? path.resolve(args.model, '..', '..')
     : runDirectory(args);
+  fs.mkdirSync(path.join(runDir, 'weights'), { recursive: true });
+  const release = acquireRunLock(runDir);
+  try {
+    return await trainInRunDir(args, runDir, backend, emit, opts);
+  } finally {
+    release();
+  }
+}
+
+/** The run itself, once its folder is locked to this process. */
+async function trainInRunDir(
+  args: TrainArgs,
+  runDir: string,
+  backend: BackendChoice,
+  emit: (e: TrainEvent) => void,
+  opts: TrainOptions,
+): Promise<{ runDir: string; rows: EpochRow[] }> {
   const weightsDir = path.join(runDir, 'weights');
-  fs.mkdirSync(weightsDir, { recursive: true });
+  // What a killed writer left half-made; the files it was replacing are whole.
+  removeStaleTemps(weightsDir);
+  removeStaleTemps(runDir);
 
   const { train: trainData, val: valData } = loadData(args.data);
   if (trainData.samples.length === 0) throw new AppError('INVALID_INPUT', `no training images in ${args.data}`);
@@ -121,11 +144,14 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
 
   // Model: the checkpoint's weights; a new class head when the class count differs (as Ultralytics).
   const resumeState = args.resume ? loadTrainState(weightsDir) : null;
-  const { model } = loadModelFile(resumeState ? resumeState.modelFile : args.model);
+  if (resumeState) restorePairedWeights(weightsDir, resumeState);
+  // Resume builds from the weights the state was checked against, not from a second read.
+  const loadStart = (): YoloModel => (resumeState ? modelFromCheckpoint(resumeState.modelBytes, MODEL_FILE).model : loadModelFile(args.model).model);
+  const model = loadStart();
   if (model.nc !== nc) model.resetClassHead(nc, names, { seed: args.seed });
   else model.names = [...names];
   model.frozenLayers = args.freeze;
-  const evalModel = loadModelFile(resumeState ? resumeState.modelFile : args.model).model;
+  const evalModel = loadStart();
   if (evalModel.nc !== nc) evalModel.resetClassHead(nc, names, { seed: args.seed });
   evalModel.names = [...names];
 
@@ -165,7 +191,7 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
   }
   // The wasm heap holds ~2 GiB: bigger batches run as several passes with the same gradients.
   const perPass = maxImagesPerPass(backend.name, args.imgsz, args.imgsz);
-  fs.writeFileSync(path.join(runDir, 'args.json'), JSON.stringify({ ...args, effective: { optimizer: choice, weightDecay, batch, imagesPerPass: Math.min(batch, perPass), backend: backend.name } }, null, 2));
+  writeFileAtomic(path.join(runDir, 'args.json'), JSON.stringify({ ...args, effective: { optimizer: choice, weightDecay, batch, imagesPerPass: Math.min(batch, perPass), backend: backend.name } }, null, 2));
 
   const hyp = {
     hsv_h: args.hsv_h, hsv_s: args.hsv_s, hsv_v: args.hsv_v, degrees: args.degrees, translate: args.translate,
@@ -182,6 +208,10 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
     warnings.push(`batch ${batch} at imgsz ${args.imgsz} runs as ${Math.ceil(batch / perPass)} passes of at most ${perPass} images on ${backend.name} (its memory holds ~2 GiB); gradients are the same, BatchNorm sees the smaller groups`);
   }
   if (valData.samples.length === 0) warnings.push('there are no val images: metrics stay 0 and best.safetensors is just the first epoch');
+  if (resumeState) {
+    if (resumeState.recovered) warnings.push(resumeState.recovered);
+    warnings.push(...repairDerivedFiles(resumeState, { runDir, weightsDir, args, ema, evalModel }));
+  }
   emit({ type: 'start', runDir, backend, optimizer: choice, trainImages: trainData.samples.length, valImages: valData.samples.length, names, startEpoch, epochs: args.epochs, warnings });
 
   const nb = trainLoader.batchesPerEpoch;
@@ -262,11 +292,12 @@ export async function train(args: TrainArgs, opts: TrainOptions = {}): Promise<{
         epochsWithoutImprovement = 0;
       } else epochsWithoutImprovement++;
 
-      // Checkpoints: EMA weights as the model (what validation measured), plus the state to resume.
-      const info = { imgsz: args.imgsz, trainArgs: { ...args }, metrics: { mAP50: row.mAP50, mAP50_95: row.mAP50_95, fitness: row.fitness, epoch: row.epoch }, source: path.basename(args.model) };
-      atomically(path.join(weightsDir, 'last.safetensors'), (tmp) => saveCheckpoint(tmp, evalModel, info));
-      if (isBest) fs.copyFileSync(path.join(weightsDir, 'last.safetensors'), path.join(weightsDir, 'best.safetensors'));
+      // The state to resume first: once it is in place the epoch counts as saved. Then the EMA
+      // weights as the model (what validation measured), each file replaced atomically.
       saveTrainState(weightsDir, { model, optimizer, ema, epoch, bestFitness, rows });
+      const weights = encodeCheckpoint(evalModel, epochInfo(args, row));
+      writeFileAtomic(path.join(weightsDir, 'last.safetensors'), weights);
+      if (isBest) writeFileAtomic(path.join(weightsDir, 'best.safetensors'), weights);
       writeResultsCsv(path.join(runDir, 'results.csv'), rows);
       emit({ type: 'epoch', row, best: isBest, perClass: lastPerClass });
       if (opts.signal?.aborted) throw new AppError('JOB_CANCELLED', 'training stopped');
@@ -306,11 +337,44 @@ function addGrads(acc: Map<string, tf.Tensor> | null, grads: Map<string, tf.Tens
   return acc;
 }
 
-/** Writes through a temp file and a rename, so a kill never leaves half a checkpoint. */
-export function atomically(file: string, write: (tmp: string) => void): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  write(tmp);
-  fs.renameSync(tmp, file);
+/** What last/best.safetensors say about the epoch that made them. */
+function epochInfo(args: TrainArgs, row: EpochRow): CheckpointInfo {
+  return { imgsz: args.imgsz, trainArgs: { ...args }, metrics: { mAP50: row.mAP50, mAP50_95: row.mAP50_95, fitness: row.fitness, epoch: row.epoch }, source: path.basename(args.model) };
+}
+
+/** The epoch of a weights file, or null when it is missing or not whole. */
+function savedEpoch(file: string): number | null {
+  try {
+    return decodeCheckpoint(fs.readFileSync(file), path.basename(file)).meta.metrics?.epoch ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A kill after the resume state was saved but before the files derived from it leaves those
+ * behind: results.csv is rewritten from the state's table, and last/best.safetensors from its EMA
+ * when they belong to its last epoch but are older, missing or not whole. Returns what it did.
+ */
+function repairDerivedFiles(
+  state: TrainState,
+  run: { runDir: string; weightsDir: string; args: TrainArgs; ema: ModelEma; evalModel: YoloModel },
+): string[] {
+  writeResultsCsv(path.join(run.runDir, 'results.csv'), state.rows);
+  const last = state.rows.at(-1);
+  if (!last) return [];
+  // The best epoch is the first with the highest fitness (a later tie does not replace it).
+  const best = state.rows.reduce((b, r) => (r.fitness > b.fitness ? r : b));
+  const stale = (['last.safetensors', 'best.safetensors'] as const).filter(
+    (name) => (name === 'last.safetensors' || best === last) && savedEpoch(path.join(run.weightsDir, name)) !== last.epoch,
+  );
+  if (stale.length === 0) return [];
+  run.ema.copyTo(run.evalModel.entries().map((e) => ({ name: e.name, variable: e.variable })));
+  run.evalModel.releaseCaches();
+  const weights = encodeCheckpoint(run.evalModel, epochInfo(run.args, last));
+  for (const name of stale) writeFileAtomic(path.join(run.weightsDir, name), weights);
+  const was = stale.length === 1 ? 'was' : 'were';
+  return [`${stale.join(' and ')} ${was} behind epoch ${last.epoch}, the last one saved (the run was killed while saving), and ${was} rewritten from it`];
 }
 
 /** results.csv with Ultralytics' column names, so their plotting tools read it. */
@@ -323,5 +387,5 @@ export function writeResultsCsv(file: string, rows: readonly EpochRow[]): void {
   const lines = rows.map((r) =>
     [r.epoch, r.time, ...r.trainLosses, r.precision, r.recall, r.mAP50, r.mAP50_95, ...r.valLosses, ...r.lr].map(fmt).join(','),
   );
-  atomically(file, (tmp) => fs.writeFileSync(tmp, `${[header.join(','), ...lines].join('\n')}\n`));
+  writeFileAtomic(file, `${[header.join(','), ...lines].join('\n')}\n`);
 }

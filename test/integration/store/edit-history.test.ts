@@ -159,7 +159,7 @@ describe('history lookups cost the same at any history size', () => {
   });
 });
 
-describe('migration 2', () => {
+describe('migration 2 (edit history)', () => {
   it('keeps a version-1 file\'s undo history working and numbers new groups after its last one', () => {
     const root = tmpDir();
     const v1 = new Database(path.join(root, DB_FILE));

@@ -191,8 +191,11 @@ describe('form and requests', () => {
   it('offers resume for stopped or interrupted runs and extend for finished ones', () => {
     expect(resumeAction(summary(), false)).toBe('extend');
     expect(resumeAction(summary({ status: 'cancelled', epochsDone: 2 }), false)).toBe('resume');
-    expect(resumeAction(summary({ status: 'running', epochsDone: 0 }), false)).toBe('resume');
+    expect(resumeAction(summary({ status: 'interrupted', epochsDone: 0 }), false)).toBe('resume');
+    expect(resumeAction(summary({ status: 'interrupted', epochsDone: 3 }), false)).toBe('resume');
+    // Still training, in this window or another process: neither resumed nor extended.
     expect(resumeAction(summary({ status: 'running' }), true)).toBeNull();
+    expect(resumeAction(summary({ status: 'running', epochsDone: 2 }), false)).toBeNull();
     expect(resumeAction(summary({ status: 'failed', epochsDone: 0 }), false)).toBeNull();
   });
 

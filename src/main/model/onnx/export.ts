@@ -21,6 +21,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors';
+import { tempPathFor } from '../../util/atomic-write';
 import { Bottleneck, C2f, C2PSA, C3, SPPF, type Attention, type Block, PSABlock } from '../modules/block';
 import { Conv } from '../modules/conv';
 import type { Detect } from '../modules/head';
@@ -68,7 +69,7 @@ export async function exportOnnx(model: YoloModel, opts: OnnxExportOptions & { p
   const { bytes, outputShape } = buildOnnx(model, opts);
   const file = path.resolve(opts.path);
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tempPathFor(file); // unique per thread: two predict jobs may export the same run
   try {
     await fs.promises.writeFile(tmp, bytes);
     await fs.promises.rename(tmp, file);

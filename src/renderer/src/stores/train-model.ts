@@ -256,11 +256,14 @@ export function resumeRequest(run: Pick<TrainRunDetail, 'id' | 'config'>, epochs
   return req;
 }
 
-/** A killed, stopped or failed run with finished epochs continues; a finished one is extended. */
+/**
+ * An interrupted (its process killed), stopped or failed run with finished epochs continues; a
+ * finished one is extended; one still training (here or in another process) does neither.
+ */
 export function resumeAction(run: TrainRunSummary, live: boolean): 'resume' | 'extend' | null {
-  if (live) return null;
+  if (live || run.status === 'running') return null;
   if (run.status === 'done') return 'extend';
-  return run.status === 'running' || run.epochsDone > 0 ? 'resume' : null;
+  return run.status === 'interrupted' || run.epochsDone > 0 ? 'resume' : null;
 }
 
 /** Ended before its epochs by patience (the live `done` event says so; history infers it). */
