@@ -146,3 +146,13 @@ function varint(n: number): Uint8Array {
   out.push(n);
   return Uint8Array.from(out);
 }
+
+/** A safetensors file from a header object (written as JSON, padded to 8 bytes) and its data. */
+export function safetensorsFile(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const head = new TextEncoder().encode(json);
+  const len = new Uint8Array(8);
+  new DataView(len.buffer).setBigUint64(0, BigInt(head.length), true);
+  return concat([len, head, data]);
+}
