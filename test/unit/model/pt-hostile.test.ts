@@ -12,7 +12,7 @@ import { PickleError, toPlain, unpickle } from '../../../src/main/model/pt/pickl
 import { readPt } from '../../../src/main/model/pt/pt-reader';
 import { readTorchZip } from '../../../src/main/model/pt/zip';
 import { concat, deepModules, deflatedZeros, minimalCheckpoint, sharedLists, sharedModules, torchZipEntries, writeZip } from '../../helpers/hostile-models';
-import { dict, fromJson, Pickler, tensor, writeTorchZip, type Py, type PyDict } from '../../helpers/model-pt-writer';
+import { dict, fromJson, Pickler, shared, tensor, writeTorchZip, type Py, type PyDict } from '../../helpers/model-pt-writer';
 import { tinyYolo11Yaml } from '../../helpers/model-fixtures';
 import zlib from 'node:zlib';
 
@@ -79,6 +79,13 @@ describe('.pt objects shared through the pickle memo', () => {
   it('in a top-level entry', () => {
     const e = failsFast(() => readPt(writeTorchZip(minimalCheckpoint({ top: { git: sharedLists(30) } })), 'h.pt'));
     expect(e.message).toMatch(`h.pt: git: more than ${MAX_PLAIN_VALUES} values`);
+  });
+
+  it('many top-level entries sharing one structure cannot multiply the budget (one per file)', () => {
+    const s = shared(sharedLists(15)); // 65535 values, under the budget on its own
+    const top = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, s as Py]));
+    const e = failsFast(() => readPt(writeTorchZip(minimalCheckpoint({ top })), 'h.pt'));
+    expect(e.message).toMatch(`: more than ${MAX_PLAIN_VALUES} values`);
   });
 
   it('a module shared at every level does not make the module walk exponential', () => {

@@ -526,31 +526,41 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
   else obj[key] = value;
 }
 
+/** How many more values toPlain may produce; one per file, shared by all its fields. */
+export interface PlainBudget {
+  left: number;
+  readonly max: number;
+}
+
+export function plainBudget(max = MAX_PLAIN_VALUES): PlainBudget {
+  return { left: max, max };
+}
+
 /**
  * Converts unpickled data to JSON-friendly values: dicts to objects (keys as strings), tuples and
  * sets to arrays, BigInts to numbers where safe, markers to their names. For yaml/args/metadata.
  * The result is a tree, so an object the pickle shares through its memo is converted once per
- * reference: `maxValues` bounds that work (sharing at every level would make it exponential) and a
- * PickleError says so when it runs out.
+ * reference: the budget bounds that work (sharing at every level would make it exponential; pass
+ * one budget to all the fields of a file so many fields cannot multiply it) and a PickleError says
+ * so when it runs out.
  */
-export function toPlain(v: unknown, maxValues = MAX_PLAIN_VALUES): unknown {
-  const budget = { left: maxValues };
-  return plain(v, budget, 0, maxValues);
+export function toPlain(v: unknown, budget: PlainBudget = plainBudget()): unknown {
+  return plain(v, budget, 0);
 }
 
-function plain(v: unknown, budget: { left: number }, depth: number, max: number): unknown {
-  if (--budget.left < 0) throw new PickleError(`more than ${max} values (objects shared or nested without end?)`);
+function plain(v: unknown, budget: PlainBudget, depth: number): unknown {
+  if (--budget.left < 0) throw new PickleError(`more than ${budget.max} values (objects shared or nested without end?)`);
   if (depth > 64) return '<too deep>';
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return toIntOrBig(v);
   if (typeof v !== 'object') return v;
   if (v instanceof Map) {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of v) setOwn(o, String(k), plain(x, budget, depth + 1, max));
+    for (const [k, x] of v) setOwn(o, String(k), plain(x, budget, depth + 1));
     return o;
   }
-  if (v instanceof Set) return [...v].map((x) => plain(x, budget, depth + 1, max));
-  if (Array.isArray(v)) return v.map((x) => plain(x, budget, depth + 1, max));
+  if (v instanceof Set) return [...v].map((x) => plain(x, budget, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => plain(x, budget, depth + 1));
   if (v instanceof Uint8Array) return `<${v.length} bytes>`;
   if (v instanceof PyGlobal) return v.qualname;
   if ('__opaque__' in v) return `<${(v as PyOpaque).__opaque__}>`;

@@ -16,7 +16,7 @@ import { classNamesFrom } from '../class-names';
 import { MAX_MODULE_DEPTH, MAX_MODULE_WALK_STEPS, MAX_MODULES, MAX_TENSOR_DECODE_RATIO } from '../limits';
 import { readModelFileBytes } from '../model-file';
 import { parseModel } from '../parse-model';
-import { isPyObject, PickleError, PyGlobal, setOwn, toPlain, unpickle, type PyDict, type PyObject } from './pickle';
+import { isPyObject, PickleError, plainBudget, PyGlobal, setOwn, toPlain, unpickle, type PyDict, type PyObject } from './pickle';
 import { readTorchZip, type TorchZip } from './zip';
 
 export type TorchDtype =
@@ -180,7 +180,7 @@ export function unpickleCheckpoint(zip: TorchZip, label: string): unknown {
   const decode = { bytes: 0, limit: MAX_TENSOR_DECODE_RATIO * storageBytes + 65536 };
 
   const persistentLoad = (pid: unknown): unknown => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage') throw new PickleError(`unknown persistent id ${JSON.stringify(toPlain(pid))}`);
+    if (!Array.isArray(pid) || pid[0] !== 'storage') throw new PickleError(`unknown persistent id ${brief(pid)}`);
     const [, type, rawKey] = pid as [string, unknown, unknown];
     const key = String(rawKey);
     const cached = storages.get(key);
@@ -233,6 +233,16 @@ export function unpickleCheckpoint(zip: TorchZip, label: string): unknown {
   }
 }
 
+/** A value from the file, short enough for an error message. */
+function brief(v: unknown): string {
+  try {
+    const s = JSON.stringify(toPlain(v, plainBudget(64))) ?? String(v);
+    return s.length > 200 ? `${s.slice(0, 200)}...` : s;
+  } catch {
+    return 'a large value';
+  }
+}
+
 function storageDtype(type: unknown): TorchDtype {
   if (type instanceof PyGlobal) {
     const d = STORAGE_DTYPES[type.name] ?? (type.module === 'torch' ? TORCH_DTYPES[type.name] : undefined);
@@ -240,7 +250,7 @@ function storageDtype(type: unknown): TorchDtype {
     throw new PickleError(`unsupported storage type ${type.qualname}`);
   }
   if (typeof type === 'string' && TORCH_DTYPES[type]) return TORCH_DTYPES[type];
-  throw new PickleError(`unsupported storage type ${JSON.stringify(toPlain(type))}`);
+  throw new PickleError(`unsupported storage type ${brief(type)}`);
 }
 
 /**
@@ -369,10 +379,11 @@ function extractDetectionCheckpoint(root: unknown, label: string): PtCheckpoint 
     throw new AppError('INVALID_INPUT', `${label} is not an Ultralytics checkpoint: it has no 'model' (or 'ema') entry`);
   }
 
-  /** A pickled field as plain values, its conversion bounded (a PickleError names the field). */
+  /** A pickled field as plain values; all fields share one budget (a PickleError names the field). */
+  const budget = plainBudget();
   const plain = (v: unknown, field: string): unknown => {
     try {
-      return toPlain(v);
+      return toPlain(v, budget);
     } catch (err) {
       if (err instanceof PickleError) throw new AppError('FILE_UNREADABLE', `${label}: ${field}: ${err.message}`);
       throw err;
