@@ -9,6 +9,9 @@
 /** Class names (Ultralytics' `names`, our checkpoints' and exports' `names`) and `nc`. */
 export const MAX_CLASSES = 10_000;
 
+/** Repeats of one yaml row after the depth gain (Ultralytics' largest scales repeat a block 6 times). */
+export const MAX_REPEATS = 100;
+
 /** Largest .pt / .safetensors / .onnx boxtune reads (checked by stat before reading). */
 export const MAX_MODEL_FILE_BYTES = 2 * 1024 ** 3;
 

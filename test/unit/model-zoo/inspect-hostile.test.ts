@@ -11,7 +11,8 @@ import { MAX_MODEL_FILE_BYTES } from '../../../src/main/model/limits';
 import { encodeModel, type ModelProto, type TensorProto } from '../../../src/main/model/onnx/onnx-proto';
 import { inspectModelFile } from '../../../src/main/model/zoo';
 import { minimalCheckpoint, onnxWithMetadata, safetensorsFile } from '../../helpers/hostile-models';
-import { dict, writeTorchZip, type Py } from '../../helpers/model-pt-writer';
+import { tinyYolo11Yaml } from '../../helpers/model-fixtures';
+import { dict, fromJson, writeTorchZip, type Py } from '../../helpers/model-pt-writer';
 import { tmpDir } from '../../helpers/tmp';
 
 /** Writes `bytes` as `name` (or takes `name` as a path) and inspects it: it must fail with an AppError within `ms`. */
@@ -79,6 +80,15 @@ describe('inspectModelFile on hostile files', () => {
   it('a .pt whose names index is 4294967294', async () => {
     const e = await inspectFails('h.pt', writeTorchZip(minimalCheckpoint({ model: { names: dict([[4294967294, 'x'] as [Py, Py]]) } })));
     expect(e.message).toBe('h.pt: model.names: class index 4294967294 is not a whole number from 0 to 9999');
+  });
+
+  it('a .pt whose yaml asks for a billion repeats, or a billion classes', async () => {
+    const yaml = tinyYolo11Yaml(2) as { head: unknown[][]; nc: number };
+    yaml.head[0]![1] = 1e9;
+    const e = await inspectFails('r.pt', writeTorchZip(minimalCheckpoint({ model: { yaml: fromJson(yaml) } })));
+    expect(e.message).toBe('r.pt: yaml head[0]: 500000000 repeats; boxtune builds at most 100'); // after the 0.5 depth gain
+    const nc = await inspectFails('nc.pt', writeTorchZip(minimalCheckpoint({ model: { yaml: fromJson({ ...tinyYolo11Yaml(2), nc: 1e9 }) } })));
+    expect(nc.message).toBe('nc.pt: model yaml has nc 1000000000; boxtune reads at most 10000 classes');
   });
 
   it('a .safetensors checkpoint whose names are not a list, or too many', async () => {
