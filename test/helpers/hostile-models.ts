@@ -156,3 +156,40 @@ export function safetensorsFile(header: Record<string, unknown>, data: Uint8Arra
   new DataView(len.buffer).setBigUint64(0, BigInt(head.length), true);
   return concat([len, head, data]);
 }
+
+/**
+ * An honest but big ONNX model: `base` with `n` more Relu nodes in its graph (14 bytes each), for
+ * inspections that take real time and memory. The graph field is rewritten with its new length.
+ */
+export function onnxWithExtraNodes(base: Uint8Array, n: number): Uint8Array {
+  const enc = new TextEncoder();
+  const field = (num: number, body: Uint8Array): Uint8Array => concat([Uint8Array.of((num << 3) | 2), varint(body.length), body]);
+  const node = field(1, concat([field(1, enc.encode('x')), field(2, enc.encode('y')), field(4, enc.encode('Relu'))]));
+  const nodes = new Uint8Array(node.length * n);
+  for (let i = 0; i < n; i++) nodes.set(node, i * node.length);
+  const parts: Uint8Array[] = [];
+  for (let pos = 0; pos < base.length; ) {
+    const [tag, p] = readVarintAt(base, pos);
+    if ((tag & 7) === 2) {
+      const [len, q] = readVarintAt(base, p);
+      parts.push(tag >> 3 === 7 ? field(7, concat([base.subarray(q, q + len), nodes])) : base.subarray(pos, q + len));
+      pos = q + len;
+    } else if ((tag & 7) === 0) {
+      const [, q] = readVarintAt(base, p);
+      parts.push(base.subarray(pos, q));
+      pos = q;
+    } else throw new Error(`unexpected wire type ${tag & 7}`);
+  }
+  return concat(parts);
+}
+
+function readVarintAt(b: Uint8Array, pos: number): [number, number] {
+  let v = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = b[pos++]!;
+    v += (byte & 0x7f) * scale;
+    if (!(byte & 0x80)) return [v, pos];
+    scale *= 128;
+  }
+}
