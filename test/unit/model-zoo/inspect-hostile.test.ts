@@ -10,7 +10,7 @@ import { AppError } from '../../../src/shared/errors';
 import { MAX_MODEL_FILE_BYTES } from '../../../src/main/model/limits';
 import { encodeModel, type ModelProto, type TensorProto } from '../../../src/main/model/onnx/onnx-proto';
 import { inspectModelFile } from '../../../src/main/model/zoo';
-import { minimalCheckpoint, onnxWithMetadata, safetensorsFile } from '../../helpers/hostile-models';
+import { concat, minimalCheckpoint, onnxWithMetadata, safetensorsFile } from '../../helpers/hostile-models';
 import { tinyYolo11Yaml } from '../../helpers/model-fixtures';
 import { dict, fromJson, writeTorchZip, type Py } from '../../helpers/model-pt-writer';
 import { tmpDir } from '../../helpers/tmp';
@@ -48,6 +48,12 @@ function onnxModel(outC: number, w: TensorProto, names = "{0: 'a'}"): Uint8Array
   };
   return encodeModel(m);
 }
+function varintBytes(n: number): Uint8Array[] {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
+  out.push(n);
+  return [Uint8Array.from(out)];
+}
 const weight = (dims: number[], bytes: number): TensorProto => ({ name: 'w', dims, data_type: 1, raw_data: new Uint8Array(bytes) });
 
 describe('inspectModelFile on hostile files', () => {
@@ -69,6 +75,15 @@ describe('inspectModelFile on hostile files', () => {
     expect(huge.message).toBe("w.onnx: initializer 'w' has dims [1000000, 1000000, 3, 3] but holds 4 bytes");
     const neg = await inspectFails('n.onnx', onnxModel(6, weight([-1, 3, 1, 1], 12)));
     expect(neg.message).toBe("n.onnx: initializer 'w' has dims [-1, 3, 1, 1]: each must be a whole number >= 0");
+  });
+
+  it('an .onnx nested 200 graphs deep, and one whose graph declares a terabyte', async () => {
+    const field = (num: number, body: Uint8Array) => concat([Uint8Array.of((num << 3) | 2), ...varintBytes(body.length), body]);
+    let g: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < 200; i++) g = field(1, field(5, field(6, g))); // Graph.node -> Node.attribute -> Attribute.g
+    expect((await inspectFails('deep.onnx', field(7, g))).message).toBe('deep.onnx is not a readable ONNX model: max depth exceeded');
+    const tera = concat([Uint8Array.of(7 << 3 | 2), ...varintBytes(2 ** 40), new Uint8Array(16)]);
+    expect((await inspectFails('tera.onnx', tera)).message).toMatch(/^tera\.onnx is not a readable ONNX model: field 7 runs past the end/);
   });
 
   it('a sane .onnx of that shape still inspects', async () => {
