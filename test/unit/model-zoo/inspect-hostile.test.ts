@@ -99,9 +99,9 @@ describe('inspectModelFile on hostile files', () => {
 
   it('a .pt whose yaml asks for a billion repeats, or a billion classes', async () => {
     const yaml = tinyYolo11Yaml(2) as { head: unknown[][]; nc: number };
-    yaml.head[0]![1] = 1e9;
+    yaml.head[2]![1] = 1e9; // a C3k2
     const e = await inspectFails('r.pt', writeTorchZip(minimalCheckpoint({ model: { yaml: fromJson(yaml) } })));
-    expect(e.message).toBe('r.pt: yaml head[0]: 500000000 repeats; boxtune builds at most 100'); // after the 0.5 depth gain
+    expect(e.message).toBe('r.pt: yaml head[2]: 500000000 repeats; boxtune builds at most 100'); // after the 0.5 depth gain
     const nc = await inspectFails('nc.pt', writeTorchZip(minimalCheckpoint({ model: { yaml: fromJson({ ...tinyYolo11Yaml(2), nc: 1e9 }) } })));
     expect(nc.message).toBe('nc.pt: model yaml has nc 1000000000; boxtune reads at most 10000 classes');
   });
