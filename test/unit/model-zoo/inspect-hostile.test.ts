@@ -30,7 +30,7 @@ async function inspectFails(name: string, bytes: Uint8Array | null, ms = 2000): 
 }
 
 /** An Ultralytics-shaped ONNX model: input [1, 3, 64, 64], output [1, outC, 100], one Conv on `w`. */
-function onnxModel(outC: number, w: TensorProto, names = "{0: 'a'}"): Uint8Array {
+function onnxModel(outC: number, w: TensorProto, names = "{0: 'a'}", more: { key: string; value: string }[] = []): Uint8Array {
   const vi = (name: string, dims: number[]) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map((d) => ({ dim_value: d })) } } } });
   const m: ModelProto = {
     ir_version: 8,
@@ -44,7 +44,7 @@ function onnxModel(outC: number, w: TensorProto, names = "{0: 'a'}"): Uint8Array
       input: [vi('images', [1, 3, 64, 64])],
       output: [vi('output0', [1, outC, 100])],
     },
-    metadata_props: [{ key: 'task', value: 'detect' }, { key: 'names', value: names }],
+    metadata_props: [{ key: 'task', value: 'detect' }, { key: 'names', value: names }, ...more],
   };
   return encodeModel(m);
 }
@@ -84,6 +84,17 @@ describe('inspectModelFile on hostile files', () => {
     expect((await inspectFails('deep.onnx', field(7, g))).message).toBe('deep.onnx is not a readable ONNX model: max depth exceeded');
     const tera = concat([Uint8Array.of(7 << 3 | 2), ...varintBytes(2 ** 40), new Uint8Array(16)]);
     expect((await inspectFails('tera.onnx', tera)).message).toMatch(/^tera\.onnx is not a readable ONNX model: field 7 runs past the end/);
+  });
+
+  it("an .onnx whose boxtune metadata holds a yaml of a billion repeats, or a source that is not text", async () => {
+    const yaml = tinyYolo11Yaml(2) as { head: unknown[][] };
+    yaml.head[2]![1] = 1e9;
+    const info = (extra: Record<string, unknown>) => JSON.stringify({ format: 'boxtune-onnx/1', ...extra });
+    const withInfo = (boxtune: string) => onnxModel(6, weight([1, 3, 1, 1], 12), "{0: 'a', 1: 'b'}", [{ key: 'boxtune', value: boxtune }]);
+    expect((await inspectFails('y.onnx', withInfo(info({ yaml })))).message).toBe('y.onnx: the yaml in its boxtune metadata: yaml head[2]: 500000000 repeats; boxtune builds at most 100');
+    const file = path.join(tmpDir(), 's.onnx');
+    fs.writeFileSync(file, withInfo(info({ source: { a: [1, 2, 3] } })));
+    expect(await inspectModelFile(file)).toMatchObject({ nc: 2, source: null });
   });
 
   it('a sane .onnx of that shape still inspects', async () => {

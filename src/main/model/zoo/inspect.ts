@@ -162,7 +162,13 @@ function inspectOnnx(bytes: Uint8Array, label: string): ModelInspection {
   let yamlScale = '';
   let fam: ModelInspection['family'] = null;
   if (info?.yaml) {
-    const summary = describeModel(info.yaml);
+    let summary: ModelSummary;
+    try {
+      summary = describeModel(info.yaml);
+    } catch (err) {
+      if (err instanceof AppError) throw new AppError(err.code, `${label}: the yaml in its boxtune metadata: ${err.message}`, err.details);
+      throw err;
+    }
     yamlScale = summary.parsed.scale;
     fam = family(summary);
   } else {
