@@ -38,7 +38,7 @@ export const MAX_MODULE_WALK_STEPS = 500_000;
 /** How deep nn.Modules may nest (Ultralytics' are 5 deep). */
 export const MAX_MODULE_DEPTH = 64;
 
-/** Values one pickled field (yaml, args, a top-level entry) may convert to. */
+/** Values the pickled fields of one .pt (yaml, args, top-level entries) may convert to, together. */
 export const MAX_PLAIN_VALUES = 100_000;
 
 /**
