@@ -16,6 +16,7 @@ export default defineConfig({
           index: 'src/main/index.ts',
           'worker-entry': 'src/main/jobs/worker-entry.ts',
           'batch-worker': 'src/main/train/data/batch-worker.ts',
+          'inspect-worker': 'src/main/model/zoo/inspect-worker.ts',
         },
       },
     },

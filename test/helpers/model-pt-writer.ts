@@ -7,7 +7,7 @@
 import { zipSync } from 'fflate';
 
 /** Python values the writer knows. */
-export type Py = null | boolean | number | bigint | string | Py[] | PyTuple | PyDict | PyObj | PyCall | PyFloat | PyTensor;
+export type Py = null | boolean | number | bigint | string | Py[] | PyTuple | PyDict | PyObj | PyCall | PyFloat | PyTensor | PyShared;
 export interface PyTuple {
   __tuple__: Py[];
 }
@@ -26,11 +26,25 @@ export interface PyCall {
 export interface PyFloat {
   __float__: number;
 }
+/** One Python object referenced from several places: written once, then fetched from the memo (BINGET). */
+export interface PyShared {
+  __shared__: Py;
+}
 export interface PyTensor {
-  __tensor__: { data: Float32Array; shape: number[]; dtype: 'float32' | 'float16' | 'int64'; parameter?: boolean };
+  __tensor__: { data: Float32Array; shape: number[]; dtype: 'float32' | 'float16' | 'int64'; parameter?: boolean; rebuild?: RebuildOverrides };
+}
+/** What a hostile test writes into a tensor's rebuild call instead of the honest values. */
+export interface RebuildOverrides {
+  offset?: Py;
+  size?: Py[];
+  stride?: Py[];
+  /** Reuse the storage of an earlier tensor (its key) instead of writing a new one. */
+  storageKey?: string;
 }
 
 export const tuple = (...items: Py[]): PyTuple => ({ __tuple__: items });
+/** Wrap a value once and use the wrapper twice to pickle the same object twice (as pickle's memo does). */
+export const shared = (v: Py): PyShared => ({ __shared__: v });
 export const pyFloat = (x: number): PyFloat => ({ __float__: x });
 export const dict = (entries: Record<string, Py> | [Py, Py][]): PyDict =>
   new Map(Array.isArray(entries) ? entries : Object.entries(entries));
@@ -79,6 +93,7 @@ export class Pickler {
   private out: number[] = [];
   private memo = 0;
   private globals = new Map<string, number>();
+  private sharedAt = new Map<PyShared, number>();
   readonly storages: { key: string; bytes: Uint8Array }[] = [];
 
   constructor(private readonly opts: { frame?: boolean } = {}) {}
@@ -196,6 +211,13 @@ export class Pickler {
       this.put();
       return this.dictItems(v);
     }
+    if (isObj(v, '__shared__')) {
+      const at = this.sharedAt.get(v as PyShared);
+      if (at !== undefined) return this.get(at);
+      this.write((v as PyShared).__shared__);
+      this.sharedAt.set(v as PyShared, this.memo);
+      return this.put(); // the finished object is on top of the stack
+    }
     if (isObj(v, '__float__')) return this.float((v as PyFloat).__float__);
     if (isObj(v, '__tuple__')) return this.tupleOf((v as PyTuple).__tuple__);
     if (isObj(v, '__cls__')) {
@@ -221,7 +243,7 @@ export class Pickler {
   }
 
   private tensor(t: PyTensor['__tensor__']): void {
-    const key = String(this.storages.length);
+    const key = t.rebuild?.storageKey ?? String(this.storages.length);
     const n = t.data.length;
     let bytes: Uint8Array;
     let storage: string;
@@ -239,7 +261,7 @@ export class Pickler {
       bytes = new Uint8Array(Float32Array.from(t.data).buffer);
       storage = 'torch.FloatStorage';
     }
-    this.storages.push({ key, bytes });
+    if (t.rebuild?.storageKey === undefined) this.storages.push({ key, bytes });
     const stride: number[] = [];
     let s = 1;
     for (let d = t.shape.length - 1; d >= 0; d--) {
@@ -262,9 +284,9 @@ export class Pickler {
     this.u8(0x74); // TUPLE (the pid)
     this.put();
     this.u8(0x51); // BINPERSID
-    this.int(0);
-    this.tupleOf(t.shape);
-    this.tupleOf(stride);
+    this.write(t.rebuild?.offset ?? 0);
+    this.tupleOf(t.rebuild?.size ?? t.shape);
+    this.tupleOf(t.rebuild?.stride ?? stride);
     this.write(false);
     this.write(odict({}));
     this.u8(0x74); // TUPLE (the args)
@@ -293,7 +315,7 @@ export function writeTorchZip(root: Py, top = 'archive'): Uint8Array {
 }
 
 /** An nn.Module as pickle stores it: its __dict__ with _parameters / _buffers / _modules. */
-export function pyModule(cls: string, parts: { params?: [string, PyTensor][]; buffers?: [string, PyTensor][]; modules?: [string, PyObj][]; attrs?: Record<string, Py> } = {}): PyObj {
+export function pyModule(cls: string, parts: { params?: [string, PyTensor][]; buffers?: [string, PyTensor][]; modules?: [string, PyObj | PyShared][]; attrs?: Record<string, Py> } = {}): PyObj {
   return {
     __cls__: cls,
     state: dict({

@@ -54,7 +54,7 @@ import { imageView } from '../images/pyramid';
 import { ThumbnailJobs } from '../images/thumbnail-job';
 import { preflight, TrainService } from '../train/train-service';
 import { describeBackends } from '../model/backend-report';
-import { inspectModelFile, ModelZoo } from '../model/zoo';
+import { inspectModelFileInWorker, ModelZoo } from '../model/zoo';
 import { defaultDataDir, modelCacheDir } from './data-dir';
 import { Settings } from './settings';
 
@@ -408,7 +408,8 @@ export class BoxtuneService implements Api {
   }
 
   async 'models.inspect'(args: { path: string }): Promise<ModelInspection> {
-    return inspectModelFile(path.resolve(args.path));
+    // Off the main thread, with a time and memory limit: the path is whatever the user typed.
+    return inspectModelFileInWorker(path.resolve(args.path));
   }
 
   // ---- jobs ------------------------------------------------------------------------------------

@@ -5,7 +5,11 @@
  *
  * ModelProto fields used: 14 metadata_props, repeated StringStringEntryProto { 1: key, 2: value }.
  * Everything else (the graph, field 7, is most of the file) is skipped by its length.
+ *
+ * The file may be hostile: class indices and counts are checked (see class-names.ts) and literals
+ * may not nest without end, so a crafted names entry gets an error instead of a giant array.
  */
+import { classNamesFrom } from '../model/class-names';
 
 /** What Ultralytics writes into an exported model's metadata, parsed. */
 export interface ModelMetadata {
@@ -106,17 +110,13 @@ export function readOnnxMetadataProps(model: Uint8Array): Record<string, string>
   return props;
 }
 
-/** Ultralytics' entries parsed from the metadata map; missing or odd values become null / []. */
+/**
+ * Ultralytics' entries parsed from the metadata map; missing or odd values become null / []. A
+ * names entry with an index or a count no model has is an error (an AppError saying "metadata
+ * 'names': ..."; callers prefix the file).
+ */
 export function parseUltralyticsMetadata(raw: Record<string, string>): ModelMetadata {
-  const names: string[] = [];
-  if (raw.names) {
-    const parsed = parsePyLiteral(raw.names);
-    if (Array.isArray(parsed)) parsed.forEach((v, i) => (names[i] = String(v)));
-    else if (parsed instanceof Map) {
-      for (const [k, v] of parsed) if (typeof k === 'number') names[k] = String(v);
-    }
-    for (let i = 0; i < names.length; i++) names[i] ??= String(i);
-  }
+  const names = raw.names ? classNamesFrom(parsePyLiteral(raw.names), "metadata 'names'") : [];
   const num = (s: string | undefined) => {
     if (s === undefined) return null;
     const v = Number(s.trim());
@@ -131,7 +131,7 @@ export function parseUltralyticsMetadata(raw: Record<string, string>): ModelMeta
   let stride = num(raw.stride);
   if (stride === null && raw.stride) {
     const v = parsePyLiteral(raw.stride);
-    if (Array.isArray(v) && v.length) stride = Math.max(...v.filter((x): x is number => typeof x === 'number'));
+    if (Array.isArray(v) && v.length) stride = v.reduce<number>((a, x) => (typeof x === 'number' && x > a ? x : a), Number.NEGATIVE_INFINITY);
   }
   return { names, stride, imgsz, task: raw.task ?? null, batch: num(raw.batch), raw };
 }
@@ -139,9 +139,15 @@ export function parseUltralyticsMetadata(raw: Record<string, string>): ModelMeta
 /** A parsed Python literal: dicts become Maps (keys keep their types), lists/tuples arrays. */
 export type PyValue = number | string | boolean | null | PyValue[] | Map<PyValue, PyValue>;
 
+/** A scalar token, matched where the parser stands (sticky: no copy of the rest of the text). */
+const TOKEN = /True|False|None|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf|nan/y;
+
+/** How deep lists and dicts may nest in a literal (Ultralytics' are 1 deep). */
+const MAX_LITERAL_DEPTH = 64;
+
 /**
  * Parses the Python literals Ultralytics writes with str(): numbers, quoted strings (with escapes),
- * True/False/None, lists, tuples, dicts.
+ * True/False/None, lists, tuples, dicts. Nesting deeper than 64 is a SyntaxError.
  *
  * @example parsePyLiteral("{0: 'person', 1: \"people's\"}") // => Map { 0 => 'person', 1 => "people's" }
  */
@@ -153,17 +159,21 @@ export function parsePyLiteral(text: string): PyValue {
   const fail = (what: string): never => {
     throw new SyntaxError(`${what} at ${i} in ${text.length > 60 ? `${text.slice(0, 60)}...` : text}`);
   };
+  let depth = 0;
   const value = (): PyValue => {
     ws();
     const ch = text[i];
     if (ch === undefined) return fail('unexpected end');
+    if ((ch === '{' || ch === '[' || ch === '(') && depth >= MAX_LITERAL_DEPTH) fail(`nested deeper than ${MAX_LITERAL_DEPTH}`);
     if (ch === '{') {
+      depth++;
       i++;
       const map = new Map<PyValue, PyValue>();
       for (;;) {
         ws();
         if (text[i] === '}') {
           i++;
+          depth--;
           return map;
         }
         const k = value();
@@ -179,11 +189,13 @@ export function parsePyLiteral(text: string): PyValue {
     if (ch === '[' || ch === '(') {
       const close = ch === '[' ? ']' : ')';
       i++;
+      depth++;
       const arr: PyValue[] = [];
       for (;;) {
         ws();
         if (text[i] === close) {
           i++;
+          depth--;
           return arr;
         }
         arr.push(value());
@@ -193,7 +205,8 @@ export function parsePyLiteral(text: string): PyValue {
       }
     }
     if (ch === "'" || ch === '"') return str(ch);
-    const m = /^(?:True|False|None|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf|nan)/.exec(text.slice(i));
+    TOKEN.lastIndex = i;
+    const m = TOKEN.exec(text);
     if (!m) return fail('unexpected token');
     i += m[0].length;
     if (m[0] === 'True') return true;

@@ -6,12 +6,19 @@
  * so any safetensors reader can open it. Our metadata (yaml, names, imgsz, stride, train args,
  * metrics, dataset snapshot) sits in `__metadata__`, each value a JSON string.
  * Saving then loading is bit-exact.
+ *
+ * Reading trusts nothing in the file: tensors must lie in the data without overlapping (as the
+ * safetensors format requires; overlapping ones would let a small file decode one region thousands
+ * of times), names must be a list no longer than MAX_CLASSES, and the file is refused by its size
+ * before it is read.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
 import { writeFileAtomic } from '../util/atomic-write';
+import { classNamesFrom } from './class-names';
+import { readModelFileBytes } from './model-file';
 import type { ModelYaml } from './parse-model';
 import { readPtFile, type TensorView, type TorchDtype } from './pt/pt-reader';
 import { YoloModel } from './yolo';
@@ -116,13 +123,13 @@ export function decodeSafetensors(bytes: Uint8Array, label = 'the checkpoint'): 
   const dataStart = 8 + hlen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const tensors = new Map<string, TensorView>();
+  const entries: { name: string; dtype: string; shape: number[]; b: number; e: number; n: number }[] = [];
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (v && typeof v === 'object') for (const [k, s] of Object.entries(v)) if (typeof s === 'string') metadata[k] = s;
       continue;
     }
-    const info = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const info = (v ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dt = typeof info.dtype === 'string' ? DTYPES[info.dtype] : undefined;
     if (!dt) throw bad(`tensor ${name} has unsupported dtype ${String(info.dtype)}`);
     const shape = info.shape;
@@ -132,9 +139,18 @@ export function decodeSafetensors(bytes: Uint8Array, label = 'the checkpoint'): 
     const [b, e] = offs as [number, number];
     const n = (shape as number[]).reduce((a, c) => a * c, 1);
     if (b < 0 || e > dataLen || e - b !== n * dt.bytes) throw bad(`tensor ${name} lies outside the data (truncated?)`);
+    entries.push({ name, dtype: info.dtype as string, shape: shape as number[], b, e, n });
+  }
+  // Checked before any tensor is copied: each byte of the data belongs to one tensor at most.
+  const byStart = entries.filter((t) => t.e > t.b).sort((x, y) => x.b - y.b);
+  for (let i = 1; i < byStart.length; i++) {
+    if (byStart[i]!.b < byStart[i - 1]!.e) throw bad(`tensors '${byStart[i - 1]!.name}' and '${byStart[i]!.name}' overlap in the data`);
+  }
+  const tensors = new Map<string, TensorView>();
+  for (const { name, dtype, shape, b, e, n } of entries) {
     // An aligned copy (Uint8Array's slice: a Buffer's slice would be a view into a shared pool).
     const raw = Uint8Array.prototype.slice.call(bytes, dataStart + b, dataStart + e);
-    tensors.set(name, { dtype: dt.torch, shape: shape as number[], data: toF32(raw, info.dtype as string, n) });
+    tensors.set(name, { dtype: DTYPES[dtype]!.torch, shape, data: toF32(raw, dtype, n) });
   }
   return { tensors, metadata };
 }
@@ -237,6 +253,10 @@ export function decodeCheckpoint(bytes: Uint8Array, label = 'the checkpoint'): {
     batchNorm: json<Record<string, { eps: number; momentum: number }>>('batch_norm', {}),
   };
   if (!meta.yaml) throw new AppError('FILE_UNREADABLE', `${label}: the checkpoint has no model yaml`);
+  if (!Array.isArray(meta.names) || !meta.names.every((n) => typeof n === 'string')) {
+    throw new AppError('FILE_UNREADABLE', `${label}: metadata 'names' is not a list of class names`);
+  }
+  classNamesFrom(meta.names, `${label}: metadata 'names'`); // its length
   return { meta, stateDict: tensors };
 }
 
@@ -254,18 +274,9 @@ export function saveCheckpoint(file: string, model: YoloModel, info: CheckpointI
   return meta;
 }
 
-function readBytes(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AppError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `cannot read ${file}: ${code ?? (err as Error).message}`);
-  }
-}
-
 /** Loads a boxtune checkpoint file into a model. */
 export function loadCheckpoint(file: string): { model: YoloModel; meta: CheckpointMeta } {
-  return modelFromCheckpoint(readBytes(file), path.basename(file));
+  return modelFromCheckpoint(readModelFileBytes(file), path.basename(file));
 }
 
 /**

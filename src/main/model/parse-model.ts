@@ -8,6 +8,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { AppError } from '../../shared/errors';
+import { MAX_CLASSES, MAX_REPEATS } from './limits';
 import { Bottleneck, C2f, C2PSA, C3, C3k2, SPPF, type Block } from './modules/block';
 import { Concat, Conv, DWConv } from './modules/conv';
 import { Detect } from './modules/head';
@@ -155,6 +156,7 @@ export function validateYaml(y: unknown): ModelYaml {
     });
   }
   if (!Number.isInteger(d.nc) || (d.nc as number) < 1) throw invalid(`model yaml needs an integer nc >= 1 (got ${String(d.nc)})`);
+  if ((d.nc as number) > MAX_CLASSES) throw invalid(`model yaml has nc ${String(d.nc)}; boxtune reads at most ${MAX_CLASSES} classes`);
   return d as ModelYaml;
 }
 
@@ -203,6 +205,8 @@ export function parseModel(yamlIn: unknown, opts: { ch?: number } = {}): ParsedM
     const locals = { nc };
     let args = argsRaw.map((a) => evalArg(a, locals));
     const n = nRaw > 1 ? Math.max(pyRound(nRaw * depth), 1) : nRaw;
+    // Each repeat is a block built in a loop: a yaml from a file must not ask for a billion.
+    if (n > MAX_REPEATS) throw invalid(`yaml ${where}: ${n} repeats; boxtune builds at most ${MAX_REPEATS}`);
     let copies = n;
     const fromList = Array.isArray(f) ? f : [f];
     const from = fromList.map((x) => (x < 0 ? i + x : x));

@@ -87,14 +87,28 @@ export function exportMetadata(m: ExportMetadataInput): { key: string; value: st
   return props.map(([key, value]) => ({ key, value }));
 }
 
-/** Our entry from a model's metadata map, or null when the model is not a boxtune export. */
+/**
+ * Our entry from a model's metadata map, or null when the model is not a boxtune export. The file
+ * may be anyone's, so the fields are checked for their types (`source` is shown to the user as
+ * text; the yaml is left to parse-model, which checks it).
+ */
 export function readBoxtuneInfo(props: Record<string, string>): BoxtuneOnnxInfo | null {
   const raw = props.boxtune;
   if (!raw) return null;
+  let v: Partial<BoxtuneOnnxInfo>;
   try {
-    const v = JSON.parse(raw) as BoxtuneOnnxInfo;
-    return v && typeof v === 'object' && v.format?.startsWith('boxtune-onnx/') ? v : null;
+    v = JSON.parse(raw) as Partial<BoxtuneOnnxInfo>;
   } catch {
     return null;
   }
+  if (!v || typeof v !== 'object' || typeof v.format !== 'string' || !v.format.startsWith('boxtune-onnx/')) return null;
+  const nums = (x: unknown): x is number[] => Array.isArray(x) && x.every((n) => typeof n === 'number');
+  return {
+    format: v.format as BoxtuneOnnxInfo['format'],
+    imgsz: nums(v.imgsz) && v.imgsz.length === 2 ? (v.imgsz as [number, number]) : [0, 0],
+    names: Array.isArray(v.names) && v.names.every((n) => typeof n === 'string') ? v.names : [],
+    stride: nums(v.stride) ? v.stride : [],
+    yaml: v.yaml ?? null,
+    source: typeof v.source === 'string' ? v.source : null,
+  };
 }

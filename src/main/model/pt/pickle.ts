@@ -4,7 +4,12 @@
  * `resolve` hook gives meaning to the few globals we need (OrderedDict, set, torch's tensor
  * rebuild functions). Objects of unknown classes become plain objects
  * `{ __class__: 'module.Name', ...state }`, so a pickled nn.Module reads as its `__dict__`.
+ *
+ * The data may be hostile: lengths are checked before they move the read position (a negative one
+ * would send it backwards for ever), integers are bounded (decoding a long one is quadratic), and
+ * attribute names from the data never reach an object's prototype.
  */
+import { MAX_PLAIN_VALUES } from '../limits';
 
 /** A Python global (`module.name`) that the resolver did not turn into something else. */
 export class PyGlobal {
@@ -49,6 +54,9 @@ export interface UnpickleOptions {
 
 const MARK = Symbol('mark');
 
+/** Longest integer (LONG1/LONG4, text INT/LONG) we decode; Python ints in a checkpoint are a few bytes. */
+const MAX_LONG_BYTES = 1024;
+
 /** Thrown for malformed or unsupported pickle data; callers wrap it in their own error. */
 export class PickleError extends Error {
   constructor(message: string) {
@@ -69,6 +77,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
   let pos = 0;
+  /** Where the opcode being run starts, for error messages. */
+  let opAt = 0;
 
   const need = (n: number): void => {
     if (pos + n > data.length) throw new PickleError(`pickle data ends early at byte ${pos} (needs ${n} more)`);
@@ -103,6 +113,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
     return Number(v);
   };
   const bytes = (n: number): Uint8Array => {
+    if (!(n >= 0)) throw new PickleError(`negative length ${n} at byte ${opAt}`);
     need(n);
     const b = data.subarray(pos, pos + n);
     pos += n;
@@ -113,6 +124,22 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
     if (end < 0) throw new PickleError('pickle data ends inside a text line');
     const s = latin1.decode(data.subarray(pos, end));
     pos = end + 1;
+    return s;
+  };
+  /** A length read by `op`: never negative. */
+  const length = (op: string, n: number): number => {
+    if (n < 0) throw new PickleError(`${op} length ${n} at byte ${opAt}`);
+    return n;
+  };
+  /** A length-prefixed integer's byte count, bounded before its bytes are read. */
+  const longLength = (op: string, n: number): number => {
+    if (length(op, n) > MAX_LONG_BYTES) throw new PickleError(`${op} of ${n} bytes at byte ${opAt}: integers that long are not model data`);
+    return n;
+  };
+  /** A number written as text (protocol 0), bounded like the binary ones. */
+  const numberLine = (op: string): string => {
+    const s = line();
+    if (s.length > MAX_LONG_BYTES) throw new PickleError(`${op} of ${s.length} characters at byte ${opAt}: numbers that long are not model data`);
     return s;
   };
   const pop = (): unknown => {
@@ -178,7 +205,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
       return;
     }
     for (const s of [dictState, slotState]) {
-      if (s instanceof Map) for (const [k, v] of s) target[String(k)] = v;
+      if (s instanceof Map) for (const [k, v] of s) setOwn(target, String(k), v);
       else if (s !== null && s !== undefined) target.__state__ = s;
     }
   };
@@ -198,16 +225,18 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
   };
 
   const appendItems = (list: unknown, items: unknown[]): void => {
-    if (Array.isArray(list)) list.push(...items);
+    // One by one: spreading a few hundred thousand items as arguments overflows the stack.
+    if (Array.isArray(list)) for (const it of items) list.push(it);
     else if (list instanceof Set) for (const it of items) list.add(it);
     else if (isPyObject(list)) {
       const arr = (list.__list__ as unknown[] | undefined) ?? [];
-      arr.push(...items);
+      for (const it of items) arr.push(it);
       list.__list__ = arr;
     } else throw new PickleError(`APPEND on ${describe(list)}`);
   };
 
   for (;;) {
+    opAt = pos;
     const op = u8();
     switch (op) {
       case 0x80: // PROTO
@@ -250,21 +279,21 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
         break;
       case 0x49: {
         // INT (text); "00"/"01" are the protocol-0 booleans
-        const s = line();
+        const s = numberLine('INT');
         stack.push(s === '00' ? false : s === '01' ? true : Number.parseInt(s, 10));
         break;
       }
       case 0x4c: {
         // LONG (text, trailing L)
-        const s = line().replace(/L$/, '');
+        const s = numberLine('LONG').replace(/L$/, '');
         stack.push(toIntOrBig(BigInt(s)));
         break;
       }
       case 0x8a: // LONG1
-        stack.push(decodeLong(bytes(u8())));
+        stack.push(decodeLong(bytes(longLength('LONG1', u8()))));
         break;
       case 0x8b: // LONG4
-        stack.push(decodeLong(bytes(i32())));
+        stack.push(decodeLong(bytes(longLength('LONG4', i32()))));
         break;
       case 0x47: {
         // BINFLOAT: big-endian double
@@ -274,7 +303,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
         break;
       }
       case 0x46: // FLOAT (text)
-        stack.push(Number.parseFloat(line()));
+        stack.push(Number.parseFloat(numberLine('FLOAT')));
         break;
       case 0x58: // BINUNICODE
         stack.push(decoder.decode(bytes(u32())));
@@ -286,7 +315,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
         stack.push(decoder.decode(bytes(u64())));
         break;
       case 0x54: // BINSTRING
-        stack.push(latin1.decode(bytes(i32())));
+        stack.push(latin1.decode(bytes(length('BINSTRING', i32()))));
         break;
       case 0x55: // SHORT_BINSTRING
         stack.push(latin1.decode(bytes(u8())));
@@ -489,21 +518,49 @@ function describe(v: unknown): string {
 }
 
 /**
+ * Sets an own property whatever its name: `obj['__proto__'] = v` would replace the object's
+ * prototype instead, and the names come from the file.
+ */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** How many more values toPlain may produce; one per file, shared by all its fields. */
+export interface PlainBudget {
+  left: number;
+  readonly max: number;
+}
+
+export function plainBudget(max = MAX_PLAIN_VALUES): PlainBudget {
+  return { left: max, max };
+}
+
+/**
  * Converts unpickled data to JSON-friendly values: dicts to objects (keys as strings), tuples and
  * sets to arrays, BigInts to numbers where safe, markers to their names. For yaml/args/metadata.
+ * The result is a tree, so an object the pickle shares through its memo is converted once per
+ * reference: the budget bounds that work (sharing at every level would make it exponential; pass
+ * one budget to all the fields of a file so many fields cannot multiply it) and a PickleError says
+ * so when it runs out.
  */
-export function toPlain(v: unknown, depth = 0): unknown {
+export function toPlain(v: unknown, budget: PlainBudget = plainBudget()): unknown {
+  return plain(v, budget, 0);
+}
+
+function plain(v: unknown, budget: PlainBudget, depth: number): unknown {
+  if (--budget.left < 0) throw new PickleError(`more than ${budget.max} values (objects shared or nested without end?)`);
   if (depth > 64) return '<too deep>';
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return toIntOrBig(v);
   if (typeof v !== 'object') return v;
   if (v instanceof Map) {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of v) o[String(k)] = toPlain(x, depth + 1);
+    for (const [k, x] of v) setOwn(o, String(k), plain(x, budget, depth + 1));
     return o;
   }
-  if (v instanceof Set) return [...v].map((x) => toPlain(x, depth + 1));
-  if (Array.isArray(v)) return v.map((x) => toPlain(x, depth + 1));
+  if (v instanceof Set) return [...v].map((x) => plain(x, budget, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => plain(x, budget, depth + 1));
   if (v instanceof Uint8Array) return `<${v.length} bytes>`;
   if (v instanceof PyGlobal) return v.qualname;
   if ('__opaque__' in v) return `<${(v as PyOpaque).__opaque__}>`;

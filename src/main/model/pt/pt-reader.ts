@@ -4,12 +4,19 @@
  * `yaml`, `names`, `stride`, `args`, the checkpoint's metadata and `train_args`, and a state dict
  * keyed exactly like Ultralytics' `model.state_dict()` (`model.0.conv.weight`, ...), with fp16
  * and other dtypes converted to fp32.
+ *
+ * The file may be hostile, so what it declares is checked before it is used: class indices, tensor
+ * sizes and offsets against their storages, how many times storages are decoded, how deep modules
+ * nest and how many paths lead to them, how many values a field converts to (objects shared through
+ * the pickle memo would make the walks exponential). Each failure names the file and the field.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors';
+import { classNamesFrom } from '../class-names';
+import { MAX_MODULE_DEPTH, MAX_MODULE_WALK_STEPS, MAX_MODULES, MAX_TENSOR_DECODE_RATIO } from '../limits';
+import { readModelFileBytes } from '../model-file';
 import { parseModel } from '../parse-model';
-import { isPyObject, PickleError, PyGlobal, toPlain, unpickle, type PyDict, type PyObject } from './pickle';
+import { isPyObject, PickleError, plainBudget, PyGlobal, setOwn, toPlain, unpickle, type PyDict, type PyObject } from './pickle';
 import { readTorchZip, type TorchZip } from './zip';
 
 export type TorchDtype =
@@ -146,16 +153,9 @@ const OTHER_TASK_MODELS: Record<string, string> = {
   RTDETRDetectionModel: 'RTDETRDecoder',
 };
 
-/** Reads a `.pt` file from disk. */
+/** Reads a `.pt` file from disk (refused by its size first when it is larger than any model). */
 export function readPtFile(file: string): PtCheckpoint {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AppError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `cannot read ${file}: ${code ?? (err as Error).message}`);
-  }
-  return readPt(bytes, path.basename(file));
+  return readPt(readModelFileBytes(file), path.basename(file));
 }
 
 /** Reads a `.pt` checkpoint held in memory; `label` names it in error messages. */
@@ -174,9 +174,13 @@ export function unpickleCheckpoint(zip: TorchZip, label: string): unknown {
   const pkl = zip.entries.get('data.pkl');
   if (!pkl) throw new AppError('FILE_UNREADABLE', `${label} has no data.pkl`);
   const storages = new Map<string, Storage>();
+  // Decoding is bounded by the storages the file holds: views may share one, thousands may not.
+  let storageBytes = 0;
+  for (const [name, data] of zip.entries) if (name.startsWith('data/')) storageBytes += data.length;
+  const decode = { bytes: 0, limit: MAX_TENSOR_DECODE_RATIO * storageBytes + 65536 };
 
   const persistentLoad = (pid: unknown): unknown => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage') throw new PickleError(`unknown persistent id ${JSON.stringify(toPlain(pid))}`);
+    if (!Array.isArray(pid) || pid[0] !== 'storage') throw new PickleError(`unknown persistent id ${brief(pid)}`);
     const [, type, rawKey] = pid as [string, unknown, unknown];
     const key = String(rawKey);
     const cached = storages.get(key);
@@ -208,7 +212,7 @@ export function unpickleCheckpoint(zip: TorchZip, label: string): unknown {
         return (s: unknown) => Uint8Array.from(String(s), (c) => c.charCodeAt(0) & 0xff);
       case 'torch._utils._rebuild_tensor':
       case 'torch._utils._rebuild_tensor_v2':
-        return (storage, offset, size, stride) => rebuildTensor(storage, offset, size, stride, label);
+        return (storage, offset, size, stride) => rebuildTensor(storage, offset, size, stride, label, decode);
       case 'torch._utils._rebuild_parameter':
       case 'torch._utils._rebuild_parameter_with_state':
         return (data) => data;
@@ -229,6 +233,16 @@ export function unpickleCheckpoint(zip: TorchZip, label: string): unknown {
   }
 }
 
+/** A value from the file, short enough for an error message. */
+function brief(v: unknown): string {
+  try {
+    const s = JSON.stringify(toPlain(v, plainBudget(64))) ?? String(v);
+    return s.length > 200 ? `${s.slice(0, 200)}...` : s;
+  } catch {
+    return 'a large value';
+  }
+}
+
 function storageDtype(type: unknown): TorchDtype {
   if (type instanceof PyGlobal) {
     const d = STORAGE_DTYPES[type.name] ?? (type.module === 'torch' ? TORCH_DTYPES[type.name] : undefined);
@@ -236,18 +250,29 @@ function storageDtype(type: unknown): TorchDtype {
     throw new PickleError(`unsupported storage type ${type.qualname}`);
   }
   if (typeof type === 'string' && TORCH_DTYPES[type]) return TORCH_DTYPES[type];
-  throw new PickleError(`unsupported storage type ${JSON.stringify(toPlain(type))}`);
+  throw new PickleError(`unsupported storage type ${brief(type)}`);
 }
 
-/** `torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, ...)` for contiguous tensors. */
-function rebuildTensor(storage: unknown, offset: unknown, size: unknown, stride: unknown, label: string): TensorView {
+/**
+ * `torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, ...)` for contiguous
+ * tensors. `decode` counts the bytes decoded so far against the file's limit.
+ */
+function rebuildTensor(storage: unknown, offset: unknown, size: unknown, stride: unknown, label: string, decode: { bytes: number; limit: number }): TensorView {
   if (typeof storage !== 'object' || storage === null || !(storage as Storage).__storage__) {
     throw new PickleError('tensor rebuild without a storage');
   }
   const s = storage as Storage;
-  const shape = (Array.isArray(size) ? size : []).map(Number);
+  const bad = (why: string) => new AppError('FILE_UNREADABLE', `${label}: tensor in storage data/${s.key}: ${why}`);
+  const wholeOrNull = (v: unknown): number | null => {
+    const n = typeof v === 'bigint' ? Number(v) : v;
+    return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : null;
+  };
+  const show = (v: unknown) => (Array.isArray(v) ? `[${v.map((x) => String(x)).join(', ')}]` : String(v));
+  const shape = (Array.isArray(size) ? size : []).map(wholeOrNull);
+  if (!Array.isArray(size) || shape.includes(null)) throw bad(`size ${show(size)} has a dimension that is not a whole number >= 0`);
   const strides = (Array.isArray(stride) ? stride : []).map(Number);
-  const off = Number(offset ?? 0);
+  const off = wholeOrNull(offset ?? 0);
+  if (off === null) throw bad(`storage offset ${show(offset)} is not a whole number >= 0`);
   // Contiguous means row-major strides; dims of size 1 may carry any stride.
   let expect = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
@@ -259,12 +284,19 @@ function rebuildTensor(storage: unknown, offset: unknown, size: unknown, stride:
     }
     expect *= shape[d]!;
   }
-  const numel = shape.reduce((a, b) => a * b, 1);
+  const numel = shape.reduce<number>((a, b) => a * b!, 1);
   const item = ITEM_BYTES[s.dtype];
   if ((off + numel) * item > s.bytes.length) {
-    throw new AppError('FILE_UNREADABLE', `${label}: storage ${s.key} is shorter than its tensor (truncated?)`);
+    throw bad(`offset ${off} + size ${show(size)} needs more bytes than its storage data/${s.key} holds (${s.bytes.length}; truncated?)`);
   }
-  return { dtype: s.dtype, shape, data: decodeStorage(s.bytes, s.dtype, off, numel) };
+  decode.bytes += numel * item;
+  if (decode.bytes > decode.limit) {
+    throw new AppError(
+      'FILE_UNREADABLE',
+      `${label}: tensors decode to more than ${MAX_TENSOR_DECODE_RATIO}x the bytes of their storages (${decode.bytes} so far): one storage read again and again is not a model`,
+    );
+  }
+  return { dtype: s.dtype, shape: shape as number[], data: decodeStorage(s.bytes, s.dtype, off, numel) };
 }
 
 /** Little-endian storage bytes -> fp32 values. */
@@ -347,10 +379,20 @@ function extractDetectionCheckpoint(root: unknown, label: string): PtCheckpoint 
     throw new AppError('INVALID_INPUT', `${label} is not an Ultralytics checkpoint: it has no 'model' (or 'ema') entry`);
   }
 
-  const yaml = toPlain(model.yaml);
+  /** A pickled field as plain values; all fields share one budget (a PickleError names the field). */
+  const budget = plainBudget();
+  const plain = (v: unknown, field: string): unknown => {
+    try {
+      return toPlain(v, budget);
+    } catch (err) {
+      if (err instanceof PickleError) throw new AppError('FILE_UNREADABLE', `${label}: ${field}: ${err.message}`);
+      throw err;
+    }
+  };
+  const yaml = plain(model.yaml, `${source}.yaml`);
   const modules = new Map<string, PtModule>();
   const stateDict = new Map<string, TensorView>();
-  walkModule(model, '', stateDict, modules);
+  walkModule(model, '', { sd: stateDict, modules, visits: 0, steps: 0, label });
 
   const headClass = findHeadClass(model, yaml);
   const shortModel = model.__class__.split('.').pop() ?? model.__class__;
@@ -374,25 +416,20 @@ function extractDetectionCheckpoint(root: unknown, label: string): PtCheckpoint 
     throw err;
   }
 
-  const namesRaw = model.names;
-  const names: string[] = [];
-  if (namesRaw instanceof Map) {
-    for (const [k, v] of namesRaw) names[Number(k)] = String(v);
-  } else if (Array.isArray(namesRaw)) namesRaw.forEach((v, i) => (names[i] = String(v)));
-  for (let i = 0; i < names.length; i++) names[i] ??= String(i);
+  const names = classNamesFrom(model.names, `${label}: ${source}.names`);
 
   const strideRaw = model.stride;
   const stride = isTensorView(strideRaw) ? Array.from(strideRaw.data) : Array.isArray(strideRaw) ? strideRaw.map(Number) : [];
 
-  const args = toPlain(model.args);
+  const args = plain(model.args, `${source}.args`);
   const meta: Record<string, unknown> = {};
   let trainArgs: Record<string, unknown> | null = null;
   if (top) {
     for (const [k, v] of top) {
       const key = String(k);
       if (key === 'model' || key === 'ema' || key === 'optimizer') continue;
-      if (key === 'train_args') trainArgs = (toPlain(v) as Record<string, unknown> | null) ?? null;
-      else meta[key] = isTensorView(v) ? Array.from(v.data) : toPlain(v);
+      if (key === 'train_args') trainArgs = (plain(v, key) as Record<string, unknown> | null) ?? null;
+      else setOwn(meta, key, isTensorView(v) ? tensorMeta(v) : plain(v, key));
     }
   }
 
@@ -410,30 +447,70 @@ function extractDetectionCheckpoint(root: unknown, label: string): PtCheckpoint 
   };
 }
 
-/** nn.Module.state_dict(): parameters, then persistent buffers, then children, depth first. */
-function walkModule(m: PyObject, prefix: string, sd: Map<string, TensorView>, modules: Map<string, PtModule>): void {
+/** A top-level tensor (e.g. a metric) as numbers; a large one only by its shape. */
+function tensorMeta(t: TensorView): number[] | string {
+  return t.data.length <= 4096 ? Array.from(t.data) : `<tensor [${t.shape.join(', ')}]>`;
+}
+
+interface Walk {
+  sd: Map<string, TensorView>;
+  modules: Map<string, PtModule>;
+  /** Modules visited so far, every path to a shared one counted. */
+  visits: number;
+  /** Attributes, tensors and children looked at so far (a shared dict is looked at on every visit). */
+  steps: number;
+  label: string;
+}
+
+/** Longest attribute / parameter / child name (torch's are a few characters). */
+const MAX_NAME_LENGTH = 256;
+
+/**
+ * nn.Module.state_dict(): parameters, then persistent buffers, then children, depth first. Like
+ * torch, a module reached by two paths is walked twice, so the walk is bounded: by depth (which
+ * also ends a module that contains itself), by the number of visits (a module shared at every
+ * level doubles them per level) and by the entries looked at (one big dict shared by every module).
+ */
+function walkModule(m: PyObject, prefix: string, w: Walk, depth = 0): void {
+  const fail = (why: string) => new AppError('FILE_UNREADABLE', `${w.label}: ${why}`);
+  if (++w.visits > MAX_MODULES) throw fail(`the model has more than ${MAX_MODULES} modules (one module shared at every level?); not an Ultralytics checkpoint`);
+  if (depth > MAX_MODULE_DEPTH) throw fail(`modules nested more than ${MAX_MODULE_DEPTH} deep at ${prefix.replace(/\.$/, '')} (a module inside itself?)`);
+  const { sd, modules } = w;
+  const step = (n: number): void => {
+    if ((w.steps += n) > MAX_MODULE_WALK_STEPS) throw fail(`its modules hold more than ${MAX_MODULE_WALK_STEPS} attributes, tensors and children; not an Ultralytics checkpoint`);
+  };
+  const name = (k: unknown): string => {
+    const s = String(k);
+    if (s.length > MAX_NAME_LENGTH) throw fail(`module ${prefix.replace(/\.$/, '') || '(the model)'} has a member named with ${s.length} characters`);
+    return s;
+  };
+  const entries = Object.entries(m);
+  step(entries.length);
   const attrs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m)) {
+  for (const [k, v] of entries) {
     if (k.startsWith('_') || k === 'training') continue;
     if (v === null || ['number', 'string', 'boolean'].includes(typeof v)) attrs[k] = v;
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) attrs[k] = v;
+    else if (Array.isArray(v) && v.length <= 64 && v.every((x) => typeof x === 'number')) attrs[k] = v;
   }
   modules.set(prefix.replace(/\.$/, ''), { className: m.__class__, attrs });
   const params = m._parameters;
   if (params instanceof Map) {
-    for (const [k, v] of params) if (isTensorView(v)) sd.set(prefix + String(k), v);
+    step(params.size);
+    for (const [k, v] of params) if (isTensorView(v)) sd.set(prefix + name(k), v);
   }
   const buffers = m._buffers;
   const nonPersistent = m._non_persistent_buffers_set;
   if (buffers instanceof Map) {
+    step(buffers.size);
     for (const [k, v] of buffers) {
       if (nonPersistent instanceof Set && nonPersistent.has(k)) continue;
-      if (isTensorView(v)) sd.set(prefix + String(k), v);
+      if (isTensorView(v)) sd.set(prefix + name(k), v);
     }
   }
   const children = m._modules;
   if (children instanceof Map) {
-    for (const [k, v] of children as PyDict) if (isPyObject(v)) walkModule(v, `${prefix}${String(k)}.`, sd, modules);
+    step(children.size);
+    for (const [k, v] of children as PyDict) if (isPyObject(v)) walkModule(v, `${prefix}${name(k)}.`, w, depth + 1);
   }
 }
 

@@ -5,5 +5,6 @@
 export { plausibleBytes, ULTRALYTICS_ASSETS_RELEASE, ZOO, type ZooEntry, type ZooFamily } from './catalog';
 export { downloadFile, sha256File, type DownloadOptions, type DownloadProgress, type DownloadResult } from './download';
 export { checkWeightsFit, inspectModelFile } from './inspect';
+export { INSPECT_HEAP_LIMIT_MB, INSPECT_TIME_LIMIT_MS, inspectModelFileInWorker, type InspectLimits } from './inspect-in-worker';
 export { ModelZoo, type ZooDownloadOptions, type ZooDownloadResult } from './zoo';
 export { resolveModelArg, type ResolveModelOptions } from './resolve-model';

@@ -3,6 +3,11 @@
  * Ultralytics `.pt`, a boxtune `.safetensors` checkpoint, or an Ultralytics-format `.onnx`. The file
  * is validated as it is read: another task (segmentation, pose, ...) or weights that do not fit the
  * yaml get the readers' clear errors. No tfjs model is built (the yaml is enough for shapes).
+ *
+ * The file may be hostile (the Train view inspects whatever path is typed): it is refused by its
+ * size before it is read, and each reader bounds what the file declares. The app runs this in a
+ * worker with a time and memory limit (inspect-in-worker.ts), so what no check foresaw still
+ * cannot freeze the app.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,8 +15,10 @@ import { AppError } from '../../../shared/errors';
 import type { ModelInspection } from '../../../shared/types';
 import { parseUltralyticsMetadata, readOnnxMetadataProps } from '../../infer/onnx-metadata';
 import { decodeCheckpoint } from '../checkpoint';
+import { MAX_CLASSES } from '../limits';
+import { checkModelFileSize } from '../model-file';
 import { readBoxtuneInfo } from '../onnx/metadata';
-import { decodeModel } from '../onnx/onnx-proto';
+import { decodeModel, type TensorProto } from '../onnx/onnx-proto';
 import { describeModel, type ModelSummary } from '../parse-model';
 import { readPt, type TensorView } from '../pt/pt-reader';
 
@@ -19,6 +26,7 @@ const ZIP_MAGIC = 0x04034b50; // "PK\x03\x04"
 
 /** Reads and validates a .pt / .safetensors / .onnx detection model file. */
 export async function inspectModelFile(file: string): Promise<ModelInspection> {
+  checkModelFileSize(file);
   let bytes: Buffer;
   try {
     bytes = await fs.promises.readFile(file);
@@ -93,18 +101,39 @@ function inspectSafetensors(bytes: Uint8Array, label: string): ModelInspection {
   };
 }
 
+/** Bytes per element of TensorProto's data types (onnx.proto DataType). */
+const ONNX_ITEM_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+
+/** Elements of an initializer, once its dims are checked against the data it holds. */
+function initializerSize(t: TensorProto, label: string): number {
+  const dims = t.dims ?? [];
+  const where = `${label}: initializer '${t.name}' has dims [${dims.join(', ')}]`;
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new AppError('FILE_UNREADABLE', `${where}: each must be a whole number >= 0`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  const item = ONNX_ITEM_BYTES[t.data_type];
+  const raw = t.raw_data?.length ?? 0;
+  const values = t.float_data?.length || t.int32_data?.length || t.int64_data?.length || 0;
+  const holds = raw > 0 ? (item !== undefined && raw === n * item ? n : -1) : values;
+  if (holds !== n) {
+    const what = raw > 0 ? `${raw} bytes` : values > 0 ? `${values} values` : 'no data (external data files are not read)';
+    throw new AppError('FILE_UNREADABLE', `${where} but holds ${what}`);
+  }
+  return n;
+}
+
 const TASK_NAMES: Record<string, string> = { segment: 'a segmentation', pose: 'a pose', classify: 'a classification', obb: 'an oriented-box (OBB)' };
 
 function inspectOnnx(bytes: Uint8Array, label: string): ModelInspection {
   let props: Record<string, string>;
   let proto: ReturnType<typeof decodeModel>;
+  let meta: ReturnType<typeof parseUltralyticsMetadata>;
   try {
     props = readOnnxMetadataProps(bytes);
+    meta = parseUltralyticsMetadata(props);
     proto = decodeModel(bytes);
   } catch (err) {
     throw new AppError('FILE_UNREADABLE', `${label} is not a readable ONNX model: ${(err as Error).message}`);
   }
-  const meta = parseUltralyticsMetadata(props);
   if (meta.task && meta.task !== 'detect') {
     throw new AppError('INVALID_INPUT', `${label} is ${TASK_NAMES[meta.task] ?? `a '${meta.task}'`} model (task '${meta.task}'); boxtune works with detection models only`);
   }
@@ -116,21 +145,30 @@ function inspectOnnx(bytes: Uint8Array, label: string): ModelInspection {
     throw new AppError('INVALID_INPUT', `${label} does not have Ultralytics' detection interface (input [1, 3, H, W], output [1, 4 + nc, N])`, { input: inDims, output: outDims });
   }
   const nc = outDims[1] - 4;
+  if (nc > MAX_CLASSES) {
+    throw new AppError('FILE_UNREADABLE', `${label}: ${graph.output[0]!.name} [${outDims.join(', ')}] says ${nc} classes; boxtune reads at most ${MAX_CLASSES}`);
+  }
   const names = meta.names.length === nc ? meta.names : Array.from({ length: nc }, (_, i) => meta.names[i] ?? String(i));
   const [h, w] = [inDims[2], inDims[3]];
   const imgsz = typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0 ? ([h, w] as [number, number]) : (meta.imgsz ?? undefined);
 
   // Parameters of the exported (BN-fused) network: the weights and biases its Conv/MatMul/Gemm nodes read.
-  const sizes = new Map((graph.initializer ?? []).map((t) => [t.name, (t.dims ?? []).reduce((a, b) => a * b, 1)]));
+  const inits = new Map((graph.initializer ?? []).map((t) => [t.name, t]));
   const used = new Set<string>();
-  for (const n of graph.node ?? []) if (n.op_type === 'Conv' || n.op_type === 'Gemm' || n.op_type === 'MatMul') for (const i of n.input.slice(1)) if (sizes.has(i)) used.add(i);
-  const params = [...used].reduce((a, k) => a + sizes.get(k)!, 0);
+  for (const n of graph.node ?? []) if (n.op_type === 'Conv' || n.op_type === 'Gemm' || n.op_type === 'MatMul') for (const i of n.input.slice(1)) if (inits.has(i)) used.add(i);
+  const params = [...used].reduce((a, k) => a + initializerSize(inits.get(k)!, label), 0);
 
   const info = readBoxtuneInfo(props);
   let yamlScale = '';
   let fam: ModelInspection['family'] = null;
   if (info?.yaml) {
-    const summary = describeModel(info.yaml);
+    let summary: ModelSummary;
+    try {
+      summary = describeModel(info.yaml);
+    } catch (err) {
+      if (err instanceof AppError) throw new AppError(err.code, `${label}: the yaml in its boxtune metadata: ${err.message}`, err.details);
+      throw err;
+    }
     yamlScale = summary.parsed.scale;
     fam = family(summary);
   } else {

@@ -12,13 +12,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors';
-import type { ZooModel } from '../../../shared/types';
+import type { ModelInspection, ZooModel } from '../../../shared/types';
 import type { JobContext, JobRegistry } from '../../jobs/job-registry';
-import { describeModel } from '../parse-model';
-import { readPtFile } from '../pt/pt-reader';
 import { plausibleBytes, ZOO, type ZooEntry } from './catalog';
 import { downloadFile, sha256File, type DownloadProgress } from './download';
-import { checkWeightsFit } from './inspect';
+import { inspectModelFileInWorker } from './inspect-in-worker';
 
 export interface ZooDownloadResult {
   name: string;
@@ -111,7 +109,7 @@ export class ModelZoo {
       offlineHint: `use a local .pt or .safetensors file instead, or put ${e.file} at ${dest}`,
     });
     try {
-      verifyContent(dest, e);
+      await verifyContent(dest, e);
     } catch (err) {
       await fs.promises.rm(dest, { force: true });
       throw err;
@@ -169,20 +167,21 @@ function sidecar(file: string): string {
   return `${file}.sha256`;
 }
 
-/** The downloaded file is the model the catalog promised: readable, detection, right family/scale/nc/params. */
-function verifyContent(file: string, e: ZooEntry): void {
+/**
+ * The downloaded file is the model the catalog promised: readable, detection, right
+ * family/scale/nc/params. Read in the inspection worker: what came over the network may be hostile.
+ */
+async function verifyContent(file: string, e: ZooEntry): Promise<void> {
   const bad = (why: string) => new AppError('MODEL_DOWNLOAD_FAILED', `the downloaded ${e.file} is not the expected ${e.name} model: ${why}`);
-  let summary: ReturnType<typeof describeModel>;
+  let info: ModelInspection;
   try {
-    const pt = readPtFile(file);
-    summary = describeModel(pt.yaml);
-    checkWeightsFit(summary, pt.stateDict, e.file);
+    info = await inspectModelFileInWorker(file);
   } catch (err) {
     throw bad((err as Error).message);
   }
-  const fam = summary.parsed.legacy ? 'yolov8' : 'yolo11';
-  if (fam !== e.family) throw bad(`it is a ${fam} model`);
-  if (summary.parsed.scale !== e.scale) throw bad(`its scale is '${summary.parsed.scale}', not '${e.scale}'`);
-  if (summary.parsed.nc !== e.nc) throw bad(`it has ${summary.parsed.nc} classes, not ${e.nc}`);
-  if (summary.params !== e.params) throw bad(`it has ${summary.params} parameters, not ${e.params}`);
+  if (info.format !== 'pt') throw bad(`it is a ${info.format} file, not a PyTorch checkpoint`);
+  if (info.family !== e.family) throw bad(`it is a ${info.family} model`);
+  if (info.yamlScale !== e.scale) throw bad(`its scale is '${info.yamlScale}', not '${e.scale}'`);
+  if (info.nc !== e.nc) throw bad(`it has ${info.nc} classes, not ${e.nc}`);
+  if (info.params !== e.params) throw bad(`it has ${info.params} parameters, not ${e.params}`);
 }
