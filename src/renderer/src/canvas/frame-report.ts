@@ -28,6 +28,8 @@ export interface FrameInfo {
 }
 
 export class FrameReporter {
+  /** What the layers drew, each the last time it was drawn (the draws write it). */
+  readonly drawn = { imageDrawn: false, boxesDrawn: 0, predictionsDrawn: 0 };
   #inputAt: number | null = null;
 
   constructor(private readonly container: HTMLElement) {}
@@ -38,8 +40,8 @@ export class FrameReporter {
   }
 
   /** Reports the frame drawn since `drawAt`, and the view (before snapping: what zoom steps keep exact). */
-  report(frame: Omit<FrameInfo, 'inputAt' | 'workMs'>, exactView: View): void {
-    const info: FrameInfo = { ...frame, workMs: performance.now() - frame.drawAt, inputAt: this.#inputAt };
+  report(frame: Pick<FrameInfo, 'imageId' | 'layers' | 'frameAt' | 'drawAt'>, exactView: View): void {
+    const info: FrameInfo = { ...frame, ...this.drawn, workMs: performance.now() - frame.drawAt, inputAt: this.#inputAt };
     this.#inputAt = null;
     const v = exactView;
     this.container.dataset.view = `${v.scale.toFixed(6)},${v.x.toFixed(3)},${v.y.toFixed(3)}`;

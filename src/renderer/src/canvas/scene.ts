@@ -8,8 +8,8 @@
  * geometry of a move (`overrides`) is keyed by id until the store's answer replaces the record.
  */
 import type { BoxRecord, PredictionRecord } from '../../../shared/types';
-import { pickBox, pickHandle, rectToScreen, type BoxGeometry, type Handle, type Point, type Rect } from './geometry';
-import type { CanvasMode, Gesture } from './gestures';
+import { inImage, pickBox, pickHandle, rectToScreen, toImage, type BoxGeometry, type Handle, type Point, type Rect } from './geometry';
+import { cursorFor, type CanvasMode, type Gesture, type GestureContext, type Hits } from './gestures';
 import type { CanvasImage, ClassStyle } from './types';
 import type { ViewState } from './view-state';
 
@@ -41,6 +41,29 @@ export interface Scene {
   viewState: ViewState;
 }
 
+/** An empty scene: no image, nothing selected, select mode. */
+export function emptyScene(viewState: ViewState): Scene {
+  return {
+    image: null,
+    boxes: [],
+    byId: new Map(),
+    overrides: new Map(),
+    ghosts: [],
+    styles: new Map(),
+    nextColor: '#5b9cf5',
+    selection: new Set(),
+    hoverId: null,
+    mode: 'select',
+    showBoxes: true,
+    predictions: [],
+    showPredictions: true,
+    spaceHeld: false,
+    pointer: null,
+    gesture: null,
+    viewState,
+  };
+}
+
 /** A box's geometry as shown: where a gesture left it until the store answers, else its record. */
 export function rectOf(scene: Scene, id: number): Rect | undefined {
   return scene.overrides.get(id)?.rect ?? scene.byId.get(id);
@@ -68,6 +91,24 @@ export function handleAt(scene: Scene, s: Point): Handle | null {
   return pickHandle(rectToScreen(scene.viewState.view, r), s, HANDLE_RADIUS);
 }
 
+/** The CSS cursor for where the pointer is and what the gesture does (gestures.ts's cursorFor). */
+export function cursorOf(scene: Scene): string {
+  const p = scene.pointer;
+  const under = scene.image && p ? { handle: handleAt(scene, p), inImage: inImage(toImage(scene.viewState.view, p), scene.image) } : null;
+  return cursorFor(scene.gesture, { spaceHeld: scene.spaceHeld, mode: scene.mode, hovering: scene.hoverId !== null, under });
+}
+
+/** What lies under the screen point `s` for a press (gestures.ts). */
+export function hitsAt(scene: Scene, s: Point): Hits {
+  return { handle: handleAt(scene, s), box: pickAt(scene, toImage(scene.viewState.view, s))?.id ?? null };
+}
+
+/** What the gesture step needs to know of the scene. */
+export function gestureContext(scene: Scene): GestureContext {
+  const { view, exact } = scene.viewState;
+  return { image: scene.image, mode: scene.mode, spaceHeld: scene.spaceHeld, selection: scene.selection, view, exactView: exact, rectOf: (id) => rectOf(scene, id) };
+}
+
 /** Takes the store's boxes for the image: overrides, ghosts, selection and hover that no longer apply end. */
 export function assignBoxes(scene: Scene, boxes: readonly BoxRecord[]): void {
   const known = scene.byId;
@@ -85,6 +126,10 @@ export function hold(scene: Scene, boxes: readonly BoxGeometry[]): void {
     const record = scene.byId.get(b.id);
     if (record) scene.overrides.set(b.id, { rect: { x: b.x, y: b.y, w: b.w, h: b.h }, record });
   }
+}
+
+export function sameIds(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  return a.size === b.size && [...a].every((id) => b.has(id));
 }
 
 function hitList(scene: Scene): BoxGeometry[] {
