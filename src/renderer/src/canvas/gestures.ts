@@ -29,7 +29,7 @@ import {
 /** What a left drag does: 'select' picks and moves boxes (and draws on empty image), 'draw' always draws. */
 export type CanvasMode = 'select' | 'draw';
 
-/** The Konva layers (annotation-canvas.ts), each drawn at most once a frame when marked dirty. */
+/** The Konva layers (layer-stage.ts), each drawn at most once a frame when marked dirty. */
 export type LayerName = 'image' | 'boxes' | 'ui';
 
 /** A press that moves less than this (screen pixels) is a click. */
