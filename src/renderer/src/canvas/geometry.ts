@@ -1,28 +1,26 @@
 /**
  * @file Pure geometry of the annotation canvas: the view transform (zoom around a point, fit,
- * screen <-> image), box clipping, moving, resizing by a handle, and hit-testing. No DOM, no
- * Konva: everything here is unit-tested in Node.
+ * screen <-> image), drawing, moving and resizing a box, and hit-testing. No DOM, no Konva:
+ * everything here is unit-tested in Node. The box clip is src/shared/geometry.ts's, the same
+ * one the store applies, so what the canvas shows is what gets saved.
  *
  * Units: image pixels for boxes (x, y, w, h from the top-left, as the store keeps them); CSS
  * pixels of the canvas element for "screen" points. A view maps one to the other:
  * `screen = image * scale + (x, y)`.
  */
 
+import { clipRect, type Rect, type Size } from '../../../shared/geometry';
+
+export { clipRect, type Rect, type Size };
+
 export interface Point {
   x: number;
   y: number;
 }
 
-export interface Size {
-  width: number;
-  height: number;
-}
-
-export interface Rect {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
+/** A box's id and where it is (image pixels). */
+export interface BoxGeometry extends Rect {
+  id: number;
 }
 
 /** `screen = image * scale + (x, y)`. */
@@ -118,23 +116,13 @@ export function rectFromPoints(a: Point, b: Point): Rect {
   return { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), w: Math.abs(b.x - a.x), h: Math.abs(b.y - a.y) };
 }
 
-export function clampPoint(p: Point, size: Size): Point {
-  return { x: clamp(p.x, 0, size.width), y: clamp(p.y, 0, size.height) };
+/** True when the image point lies on the image (its edges included). */
+export function inImage(p: Point, size: Size): boolean {
+  return p.x >= 0 && p.y >= 0 && p.x <= size.width && p.y <= size.height;
 }
 
-/**
- * Clips a rect to the image; null when less than `minSize` is left on either side. The same rule
- * as the store's `clip` (which uses 1 px), so what the canvas shows is what gets saved.
- *
- * @example clipRect({ x: -10, y: 5, w: 30, h: 100 }, { width: 100, height: 80 }) // { x: 0, y: 5, w: 20, h: 75 }
- */
-export function clipRect(r: Rect, size: Size, minSize = 1): Rect | null {
-  const x1 = Math.max(0, Math.min(r.x, r.x + r.w));
-  const y1 = Math.max(0, Math.min(r.y, r.y + r.h));
-  const x2 = Math.min(size.width, Math.max(r.x, r.x + r.w));
-  const y2 = Math.min(size.height, Math.max(r.y, r.y + r.h));
-  if (x2 - x1 < minSize || y2 - y1 < minSize) return null;
-  return { x: x1, y: y1, w: x2 - x1, h: y2 - y1 };
+export function clampPoint(p: Point, size: Size): Point {
+  return { x: clamp(p.x, 0, size.width), y: clamp(p.y, 0, size.height) };
 }
 
 /**
@@ -172,10 +160,6 @@ export function boundsOf(rects: readonly Rect[]): Rect | null {
     y2 = Math.max(y2, r.y + r.h);
   }
   return { x: x1, y: y1, w: x2 - x1, h: y2 - y1 };
-}
-
-export function intersects(a: Rect, b: Rect): boolean {
-  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
 /**

@@ -4,7 +4,7 @@
  * JPEG decode. With the image service's preview and DeepZoom tiles, the preview is the base and
  * the tiles come on demand while zoomed in; without them, the full image is the base.
  */
-import type { CanvasImage, TileSource } from './annotation-canvas';
+import type { CanvasImage, TileSource } from './types';
 
 /** What the image service says about an image's pyramid (Api `images.view`). */
 export interface ImageViewInfo {

@@ -13,7 +13,7 @@
  * In Chromium's software rasterizer a smooth scaled draw of a 4096x3072 image took 4-13 ms a frame,
  * a 1:1 copy 0.3 ms.
  */
-import type { CanvasImage } from './annotation-canvas';
+import type { CanvasImage } from './types';
 import { visibleImageRect, type Rect, type Size, type View } from './geometry';
 import type { TileLoader } from './tile-loader';
 import { tileLevel, visibleTiles } from './tiles';

@@ -4,7 +4,7 @@
  * data, kept in memory only (boxes are image coordinates, not something other apps can read).
  */
 import type { BoxRecord, NewBox } from '../../../shared/types';
-import { clipRect, type Size } from '../canvas/geometry';
+import { clipRect, type Size } from '../../../shared/geometry';
 
 /** Offset (image pixels) of a duplicate, and of each paste back onto the image it was copied from. */
 export const PASTE_OFFSET = 10;

@@ -12,7 +12,7 @@
  * as it is, so A back is instant too. A prepared image is shown at once and re-read behind it.
  */
 import type { BoxChange, BoxRecord, EditResult, ImageFilter, ImageNeighbors, ImageRecord, NewBox, PredictionRecord } from '../../../shared/types';
-import type { CanvasImage } from '../canvas/annotation-canvas';
+import type { CanvasImage } from '../canvas/types';
 import { moveRects, type Rect } from '../canvas/geometry';
 import { loadCanvasImage } from '../canvas/image-loader';
 import { Lru } from '../canvas/lru';
