@@ -97,7 +97,7 @@ export class ModelZoo {
     }
     if (fs.existsSync(dest)) {
       // A file put there by hand (downloads land in `.part` until complete): adopt it once it checks out.
-      verifyContent(dest, e);
+      await verifyContent(dest, e);
       const sha256 = await sha256File(dest);
       await fs.promises.writeFile(sidecar(dest), `${sha256}  ${e.file}\n`);
       return { name: e.name, path: dest, bytes: fs.statSync(dest).size, sha256, alreadyCached: true, resumedFrom: 0 };
