@@ -30,3 +30,16 @@ export function clipRect(r: Rect, size: Size, minSize = 1): Rect | null {
   if (x2 - x1 < minSize || y2 - y1 < minSize) return null;
   return { x: x1, y: y1, w: x2 - x1, h: y2 - y1 };
 }
+
+/**
+ * The format readers' clamp: a rect (positive w, h) that lies inside comes back exactly as written,
+ * so a file read and written again is unchanged (clipRect's x2 - x1 could round w); one that
+ * overhangs an edge is clipped. Null when nothing of it is left inside.
+ *
+ * @example clampRectToImage({ x: -0.5, y: 2, w: 10, h: 4 }, { width: 8, height: 8 }) // { x: 0, y: 2, w: 8, h: 4 }
+ */
+export function clampRectToImage(r: Rect, size: Size): Rect | null {
+  if (r.x >= 0 && r.y >= 0 && r.x + r.w <= size.width && r.y + r.h <= size.height) return r.w > 0 && r.h > 0 ? { ...r } : null;
+  const c = clipRect(r, size, 0);
+  return c && c.w > 0 && c.h > 0 ? c : null;
+}

@@ -3,6 +3,7 @@
  * write everything in one store transaction. Any malformed label aborts the import before the
  * store is touched, with every problem listed as file:line: reason.
  */
+import { clipRect } from '../../shared/geometry';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, formatProblem, type Problem } from '../../shared/errors';
@@ -120,14 +121,11 @@ function planImport(
   return { plan: { classes: parsed.classes, images }, unreadable, warnings };
 }
 
-/** Clips a pixel box to the image; reports whether it moved by more than the rounding tolerance. */
+/** Clips a pixel box to the image (src/shared/geometry.ts); reports whether it moved by more than the rounding tolerance. */
 function clipBox(x: number, y: number, w: number, h: number, width: number, height: number) {
-  const x1 = Math.max(0, x);
-  const y1 = Math.max(0, y);
-  const x2 = Math.min(width, x + w);
-  const y2 = Math.min(height, y + h);
-  const moved = Math.max(x1 - x, y1 - y, x + w - x2, y + h - y2);
-  return { x: x1, y: y1, w: Math.max(0, x2 - x1), h: Math.max(0, y2 - y1), clipped: moved > EDGE_TOLERANCE_PX };
+  const c = clipRect({ x, y, w, h }, { width, height }, 0) ?? { x: Math.max(0, Math.min(x, width)), y: Math.max(0, Math.min(y, height)), w: 0, h: 0 };
+  const moved = Math.max(c.x - x, c.y - y, x + w - (c.x + c.w), y + h - (c.y + c.h));
+  return { ...c, clipped: moved > EDGE_TOLERANCE_PX };
 }
 
 /**

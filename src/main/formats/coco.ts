@@ -4,6 +4,7 @@
  * [{id, name}]. Category ids are arbitrary (COCO's own run 1..90 with gaps): classes are the
  * categories sorted by id. Problems carry the line where the offending element starts.
  */
+import { clampRectToImage } from '../../shared/geometry';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, type Problem } from '../../shared/errors';
@@ -294,7 +295,7 @@ function checkBbox(
     report('.bbox', `bbox must be [x, y, width, height] (4 finite numbers in pixels), found ${show(bbox)}`);
     return null;
   }
-  let [x, y, w, h] = bbox as [number, number, number, number];
+  const [x, y, w, h] = bbox as [number, number, number, number];
   let ok = true;
   if (w <= 0) {
     report('.bbox', `bbox width ${w} must be > 0`);
@@ -311,22 +312,9 @@ function checkBbox(
     report('.bbox', `bbox ${show(bbox)} extends outside the ${W}x${H} image by more than ${t} px`);
     return null;
   }
-  // Clamp; width/height stay as given when nothing overhangs, so round trips are exact.
-  if (x < 0) {
-    w += x;
-    x = 0;
-  }
-  if (y < 0) {
-    h += y;
-    y = 0;
-  }
-  if (x + w > W) w = W - x;
-  if (y + h > H) h = H - y;
-  if (!(w > 0 && h > 0)) {
-    report('.bbox', `bbox ${show(bbox)} lies outside the ${W}x${H} image`);
-    return null;
-  }
-  return { x, y, w, h };
+  const clamped = clampRectToImage({ x, y, w, h }, size);
+  if (!clamped) report('.bbox', `bbox ${show(bbox)} lies outside the ${W}x${H} image`);
+  return clamped;
 }
 
 // ---- writing ---------------------------------------------------------------------------------

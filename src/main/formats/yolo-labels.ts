@@ -3,8 +3,12 @@
  * Ultralytics' polygon rows `class x1 y1 x2 y2 x3 y3 ...` (reduced to their bounding box, as
  * Ultralytics' segments2boxes does). Hot path of a 1M-box import: no regexes, one pass per line.
  */
+import { clampRectToImage } from '../../shared/geometry';
 import type { Problem } from '../../shared/errors';
 import type { ParsedBox } from './types';
+
+/** Normalised coordinates: the image is 1 x 1. */
+const UNIT_IMAGE = { width: 1, height: 1 };
 
 /** How far outside 0..1 a normalised coordinate may be before it is an error (then it is clamped). */
 export const TOLERANCE = 1e-3;
@@ -182,24 +186,15 @@ function parseRow(
     x = values[1]! - w / 2;
     y = values[2]! - h / 2;
   }
-  // Clamp into the image (values within the tolerance, or boxes overhanging an edge). Width and
-  // height stay exactly as written when no clamping is needed, so round trips are exact.
-  if (x < 0) {
-    w += x;
-    x = 0;
-  }
-  if (y < 0) {
-    h += y;
-    y = 0;
-  }
-  if (x + w > 1) w = 1 - x;
-  if (y + h > 1) h = 1 - y;
-  if (!(w > 0 && h > 0)) {
+  // Clamp into the image (values within the tolerance, or boxes overhanging an edge); exact as
+  // written when nothing overhangs, so round trips are exact.
+  const clamped = clampRectToImage({ x, y, w, h }, UNIT_IMAGE);
+  if (!clamped) {
     const what = polygon ? 'polygon encloses no area' : 'box lies outside the image';
     problems.push({ file, line, message: `${what} (width or height is 0 after clipping to 0..1)` });
     return null;
   }
-  return { box: { classIndex: cls, x, y, w, h, normalized: true }, polygon };
+  return { box: { classIndex: cls, ...clamped, normalized: true }, polygon };
 }
 
 function columnName(i: number, polygon: boolean): string {

@@ -4,6 +4,7 @@
  * undoes as one step. A new edit after an undo drops the redoable groups, as editors do. Undo and
  * redo stop at a barrier (edit-history.ts) and say what they did (undo-message.ts).
  */
+import { clipRect, type Rect, type Size } from '../../shared/geometry';
 import { AppError } from '../../shared/errors';
 import type { BoxChange, BoxSource, EditResult, ImageRecord, ImageStatus, NewBox } from '../../shared/types';
 import type { Db } from './db';
@@ -251,16 +252,8 @@ interface EditContext {
   setStatus(status: ImageStatus): void;
 }
 
-/** Clips a box to the image; null when less than MIN_BOX_SIZE is left on either side. */
-export function clip(
-  b: { x: number; y: number; w: number; h: number },
-  image: { width: number; height: number },
-): { x: number; y: number; w: number; h: number } | null {
-  const x1 = Math.max(0, Math.min(b.x, b.x + b.w));
-  const y1 = Math.max(0, Math.min(b.y, b.y + b.h));
-  const x2 = Math.min(image.width, Math.max(b.x, b.x + b.w));
-  const y2 = Math.min(image.height, Math.max(b.y, b.y + b.h));
-  if (x2 - x1 < MIN_BOX_SIZE || y2 - y1 < MIN_BOX_SIZE) return null;
-  return { x: x1, y: y1, w: x2 - x1, h: y2 - y1 };
+/** Clips a box to the image (the rule in src/shared/geometry.ts); null when less than MIN_BOX_SIZE is left on either side. */
+export function clip(b: Rect, image: Size): Rect | null {
+  return clipRect(b, image, MIN_BOX_SIZE);
 }
 

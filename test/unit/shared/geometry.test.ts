@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clipRect } from '../../../src/shared/geometry';
+import { clampRectToImage, clipRect } from '../../../src/shared/geometry';
 
 const image = { width: 100, height: 80 };
 
@@ -27,5 +27,15 @@ describe('clipRect: the one box clip', () => {
     expect(clipRect({ x: 99, y: 79, w: 5, h: 5 }, image)).toEqual({ x: 99, y: 79, w: 1, h: 1 });
     expect(clipRect({ x: 99, y: 0, w: 5, h: 5 }, image, 4)).toBeNull();
     expect(clipRect({ x: 96, y: 0, w: 5, h: 5 }, image, 4)).toEqual({ x: 96, y: 0, w: 4, h: 5 });
+  });
+});
+
+describe('clampRectToImage (the format readers)', () => {
+  it('returns a rect that lies inside exactly as written, and clips one that overhangs', () => {
+    const inside = { x: 0.1, y: 0.2, w: 0.30000000000000004, h: 0.7 };
+    expect(clampRectToImage(inside, { width: 1, height: 1 })).toEqual(inside);
+    expect(clampRectToImage({ x: -0.5, y: 2, w: 10, h: 4 }, { width: 8, height: 8 })).toEqual({ x: 0, y: 2, w: 8, h: 4 });
+    expect(clampRectToImage({ x: 9, y: 2, w: 3, h: 4 }, { width: 8, height: 8 })).toBeNull();
+    expect(clampRectToImage({ x: 1, y: 1, w: 0, h: 4 }, { width: 8, height: 8 })).toBeNull();
   });
 });
