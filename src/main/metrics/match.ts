@@ -18,7 +18,6 @@
 export const IOU_THRESHOLDS: Float32Array = torchLinspaceF32(0.5, 0.95, 10);
 
 /** Number of IoU thresholds (10). */
-export const NIOU = IOU_THRESHOLDS.length;
 
 /**
  * torch.linspace for float32: step = (end - start) / (steps - 1) in float32; the first half counts
