@@ -17,8 +17,6 @@
 /** torch.linspace(0.5, 0.95, 10) in float32, computed the way torch's CPU kernel does. */
 export const IOU_THRESHOLDS: Float32Array = torchLinspaceF32(0.5, 0.95, 10);
 
-/** Number of IoU thresholds (10). */
-
 /**
  * torch.linspace for float32: step = (end - start) / (steps - 1) in float32; the first half counts
  * up from start, the second half down from end.
