@@ -76,7 +76,7 @@ export interface TrainedEpoch {
 
 type ValMetrics = Pick<EpochRow, 'precision' | 'recall' | 'mAP50' | 'mAP50_95' | 'fitness' | 'valLosses'>;
 
-export function throwIfStopped(signal: AbortSignal | undefined): void {
+function throwIfStopped(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AppError('JOB_CANCELLED', 'training stopped');
 }
 
@@ -90,6 +90,7 @@ export class TrainSession {
   // Gradients accumulate across batch (and epoch) boundaries, as the iteration count does.
   private accum: Map<string, tf.Tensor> | null = null;
   private lastOptStep = -1;
+  /** For the images/s rate and the ETA: the run so far, from its first epoch here. */
   private readonly started = performance.now();
   private imagesDone = 0;
 
