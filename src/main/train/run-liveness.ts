@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { LabelStore } from '../store/label-store';
+import { RunStore, type RunOwner } from '../store/runs';
 
 /** This process, as written on the rows of the runs it trains. */
 export const OWNER = `${os.hostname()}:${process.pid}`;
@@ -29,7 +30,7 @@ export function markInactive(root: string, runId: number): void {
 }
 
 /** Whether the process that owns a `running` row still trains it. */
-export function isAlive(root: string, run: { id: number; owner: string | null; heartbeat_at: number | null }, now = Date.now()): boolean {
+export function isAlive(root: string, run: RunOwner, now = Date.now()): boolean {
   if (activeHere.has(key(root, run.id))) return true;
   if (!run.owner || run.heartbeat_at === null || now - run.heartbeat_at > STALE_MS) return false;
   const at = run.owner.lastIndexOf(':');
@@ -42,19 +43,12 @@ export function isAlive(root: string, run: { id: number; owner: string | null; h
 
 /** Marks `running` runs whose process is gone as `interrupted`; returns their ids. */
 export function markInterrupted(store: LabelStore, now = Date.now()): number[] {
-  const mark = store.db.prepare(
-    "UPDATE runs SET status = 'interrupted', finished_at = COALESCE(heartbeat_at, ?), owner = NULL, heartbeat_at = NULL WHERE id = ?",
-  );
-  return store.db
-    .transaction(() => {
-      const rows = store.db
-        .prepare("SELECT id, owner, heartbeat_at FROM runs WHERE kind = 'train' AND status = 'running'")
-        .all() as { id: number; owner: string | null; heartbeat_at: number | null }[];
-      const dead = rows.filter((r) => !isAlive(store.root, r, now)).map((r) => r.id);
-      for (const id of dead) mark.run(now, id);
-      return dead;
-    })
-    .immediate();
+  const runs = new RunStore(store.db);
+  return runs.immediate(() => {
+    const dead = runs.runningOwners().filter((r) => !isAlive(store.root, r, now)).map((r) => r.id);
+    runs.markInterrupted(dead, now);
+    return dead;
+  });
 }
 
 function pidAlive(pid: number): boolean {

@@ -12,20 +12,11 @@ import type { TrainPreflight, TrainProgress, TrainRequest, TrainRunDetail, Train
 import type { JobRegistry } from '../jobs/job-registry';
 import { runInWorker } from '../jobs/run-in-worker';
 import { LabelStore } from '../store/label-store';
+import { RunStore, type RunRow } from '../store/runs';
+import { trainOptionArgs } from './request-args';
 import type { TrainEvent } from './trainer';
 import type { EpochRow } from './train-state';
 import { HEARTBEAT_MS, markActive, markInactive, markInterrupted, OWNER } from './run-liveness';
-
-interface RunRow {
-  id: number;
-  name: string;
-  status: TrainRunSummary['status'];
-  config: string;
-  metrics: string | null;
-  dir: string | null;
-  created_at: number;
-  finished_at: number | null;
-}
 
 interface RunMetrics {
   rows: EpochRow[];
@@ -84,27 +75,7 @@ export class TrainService {
       if (check.blockers.length) throw new AppError('INVALID_INPUT', `cannot train yet: ${check.blockers.join('; ')}`, check);
     }
     const name = resume?.name ?? nextRunName(store);
-    // A resumed or extended run keeps its own settings (as Ultralytics' resume does); only the
-    // epoch count may grow.
-    const args: Record<string, unknown> = resume
-      ? { ...(JSON.parse(resume.config) as Record<string, unknown>), ...(req.epochs !== undefined ? { epochs: req.epochs } : {}), resume: true }
-      : {
-          model: resolveModel(store, req.model),
-          data: store.root,
-          project: path.join(store.root, 'runs'),
-          name,
-          ...(req.epochs !== undefined ? { epochs: req.epochs } : {}),
-          ...(req.imgsz !== undefined ? { imgsz: req.imgsz } : {}),
-          ...(req.batch !== undefined ? { batch: req.batch } : {}),
-          ...(req.freeze !== undefined ? { freeze: req.freeze } : {}),
-          ...(req.optimizer !== undefined ? { optimizer: req.optimizer } : {}),
-          ...(req.lr0 !== undefined ? { lr0: req.lr0 } : {}),
-          ...(req.patience !== undefined ? { patience: req.patience } : {}),
-          ...(req.cosLr !== undefined ? { cos_lr: req.cosLr } : {}),
-          ...(req.closeMosaic !== undefined ? { close_mosaic: req.closeMosaic } : {}),
-          ...(req.seed !== undefined ? { seed: req.seed } : {}),
-          ...(req.device !== undefined ? { device: req.device } : {}),
-        };
+    const args = runArgs(store, req, resume, name);
     const runId = this.claim(store, resume, name, args);
     const root = store.root;
     markActive(root, runId);
@@ -115,17 +86,14 @@ export class TrainService {
       own = LabelStore.open(root);
     } catch (err) {
       markInactive(root, runId);
-      store.db.prepare("UPDATE runs SET status = 'failed', owner = NULL, heartbeat_at = NULL, finished_at = ? WHERE id = ?").run(Date.now(), runId);
+      new RunStore(store.db).failToStart(runId, Date.now());
       throw err;
     }
+    const ownRuns = new RunStore(own.db);
     const job = this.jobs.start('train', `Train ${name}`, async (ctx) => {
-      const finish = (status: TrainRunSummary['status']): void => {
-        own.db
-          .prepare('UPDATE runs SET status = ?, metrics = ?, finished_at = ?, owner = NULL, heartbeat_at = NULL WHERE id = ?')
-          .run(status, JSON.stringify(metrics), Date.now(), runId);
-      };
+      const finish = (status: TrainRunSummary['status']): void => ownRuns.finish(runId, status, JSON.stringify(metrics), Date.now());
       // Tells other processes opening the project that this run still trains.
-      const heartbeat = setInterval(() => own.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now(), runId), HEARTBEAT_MS);
+      const heartbeat = setInterval(() => ownRuns.heartbeat(runId, Date.now()), HEARTBEAT_MS);
       heartbeat.unref();
       let done: TrainProgress | null = null;
       try {
@@ -142,7 +110,7 @@ export class TrainService {
             if (t - lastBatchEvent < BATCH_EVENT_MS && progress.batch !== progress.batches) return;
             lastBatchEvent = t;
           } else {
-            own.db.prepare('UPDATE runs SET metrics = ?, heartbeat_at = ? WHERE id = ?').run(JSON.stringify(metrics), Date.now(), runId);
+            ownRuns.saveMetrics(runId, JSON.stringify(metrics), Date.now());
           }
           this.emit(progress);
         });
@@ -167,41 +135,31 @@ export class TrainService {
    * that no run trains in the project: in one write transaction, so two processes cannot both pass.
    */
   private claim(store: LabelStore, resume: RunRow | null, name: string, args: Record<string, unknown>): number {
-    return store.db
-      .transaction(() => {
-        markInterrupted(store);
-        const running = store.db.prepare("SELECT id, name FROM runs WHERE kind = 'train' AND status = 'running' LIMIT 1").get() as
-          | { id: number; name: string }
-          | undefined;
-        if (running && running.id === resume?.id) {
-          throw new AppError('CONFLICT', `run ${running.name} is still training; it can be resumed once it stops`, { runId: running.id });
-        }
-        if (running) {
-          throw new AppError('CONFLICT', `run ${running.name} is training in this project; one run trains at a time: wait for it to finish or stop it first`, {
-            runId: running.id,
-          });
-        }
-        const now = Date.now();
-        if (resume) {
-          const { resume: _r, ...stored } = args;
-          store.db
-            .prepare("UPDATE runs SET status = 'running', finished_at = NULL, config = ?, owner = ?, heartbeat_at = ? WHERE id = ?")
-            .run(JSON.stringify(stored), OWNER, now, resume.id);
-          return resume.id;
-        }
-        return Number(
-          store.db
-            .prepare("INSERT INTO runs (kind, name, status, config, dir, created_at, owner, heartbeat_at) VALUES ('train', ?, 'running', ?, ?, ?, ?, ?)")
-            .run(name, JSON.stringify(args), `runs/${name}`, now, OWNER, now).lastInsertRowid,
-        );
-      })
-      .immediate();
+    const runs = new RunStore(store.db);
+    return runs.immediate(() => {
+      markInterrupted(store);
+      const running = runs.running();
+      if (running && running.id === resume?.id) {
+        throw new AppError('CONFLICT', `run ${running.name} is still training; it can be resumed once it stops`, { runId: running.id });
+      }
+      if (running) {
+        throw new AppError('CONFLICT', `run ${running.name} is training in this project; one run trains at a time: wait for it to finish or stop it first`, {
+          runId: running.id,
+        });
+      }
+      const now = Date.now();
+      if (resume) {
+        const { resume: _r, ...stored } = args;
+        runs.restartRunning(resume.id, { config: JSON.stringify(stored), owner: OWNER, now });
+        return resume.id;
+      }
+      return runs.insertRunning({ name, config: JSON.stringify(args), dir: `runs/${name}`, owner: OWNER, now });
+    });
   }
 
   runs(store: LabelStore): TrainRunSummary[] {
     markInterrupted(store);
-    const rows = store.db.prepare("SELECT * FROM runs WHERE kind = 'train' ORDER BY id DESC").all() as RunRow[];
-    return rows.map((r) => summary(r));
+    return new RunStore(store.db).list().map((r) => summary(r));
   }
 
   run(store: LabelStore, id: number): TrainRunDetail {
@@ -228,7 +186,7 @@ export class TrainService {
   }
 
   private row(store: LabelStore, id: number): RunRow {
-    const r = store.db.prepare("SELECT * FROM runs WHERE id = ? AND kind = 'train'").get(id) as RunRow | undefined;
+    const r = new RunStore(store.db).get(id);
     if (!r) throw new AppError('NOT_FOUND', `training run ${id} not found`);
     return r;
   }
@@ -289,18 +247,27 @@ function parseMetrics(json: string | null): RunMetrics {
 }
 
 function nextRunName(store: LabelStore): string {
-  const taken = new Set((store.db.prepare("SELECT name FROM runs WHERE kind = 'train'").pluck().all() as string[]));
+  const taken = new Set(new RunStore(store.db).names());
   for (let i = 1; ; i++) {
     const name = i === 1 ? 'train' : `train${i}`;
     if (!taken.has(name) && !fs.existsSync(path.join(store.root, 'runs', name))) return name;
   }
 }
 
+/**
+ * The run's training arguments (the worker parses them). A resumed or extended run keeps its own
+ * settings (as Ultralytics' resume does); only the epoch count may grow.
+ */
+function runArgs(store: LabelStore, req: TrainRequest, resume: RunRow | null, name: string): Record<string, unknown> {
+  if (resume) return { ...(JSON.parse(resume.config) as Record<string, unknown>), ...(req.epochs !== undefined ? { epochs: req.epochs } : {}), resume: true };
+  return { model: resolveModel(store, req.model), data: store.root, project: path.join(store.root, 'runs'), name, ...trainOptionArgs(req) };
+}
+
 /** `run:<id>` -> that run's best weights; otherwise a file path that must exist. */
 function resolveModel(store: LabelStore, model: string): string {
   const m = /^run:(\d+)$/.exec(model);
   if (m) {
-    const r = store.db.prepare("SELECT name, dir FROM runs WHERE id = ? AND kind = 'train'").get(Number(m[1])) as { name: string; dir: string | null } | undefined;
+    const r = new RunStore(store.db).get(Number(m[1]));
     if (!r) throw new AppError('NOT_FOUND', `training run ${m[1]} not found`);
     const best = path.join(store.root, r.dir ?? `runs/${r.name}`, 'weights', 'best.safetensors');
     if (!fs.existsSync(best)) throw new AppError('NOT_FOUND', `run ${r.name} has no best weights yet`);

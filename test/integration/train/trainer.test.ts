@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from '../../../src/main/model/checkpoint';
 import { YoloModel } from '../../../src/main/model/yolo';
 import { writeSampleDataset } from '../../../src/main/project/sample';
@@ -83,6 +83,17 @@ describe('train', () => {
     expect(batches.length).toBeGreaterThanOrEqual(3);
     expect(batches.at(-1)).toMatchObject({ epoch: 3, epochs: 3 });
     expect(events.at(-1)).toMatchObject({ type: 'done' });
+  });
+
+  it('reads the start weights once', async () => {
+    const f = await fixture();
+    const read = vi.spyOn(fs, 'readFileSync');
+    try {
+      await train(args(f, { epochs: 1 }));
+      expect(read.mock.calls.filter(([file]) => file === f.model)).toHaveLength(1);
+    } finally {
+      read.mockRestore();
+    }
   });
 
   it('extends a finished run by more epochs, keeping its table', async () => {
