@@ -4,18 +4,9 @@
  * expected content.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { ExportDataset, ExportImage } from '../../src/main/formats/types';
-
-export function makeTempDir(prefix = 'boxtune-formats-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-export function removeDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-}
 
 const pngCache = new Map<string, Buffer>();
 

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/shared/errors';
 import { guessSplit, readCocoDataset } from '../../../src/main/formats/coco';
-import { at, cocoDoc, cocoLines, cocoText, makeTempDir, removeDir, writeTree } from '../../helpers/formats-fixtures';
+import { at, cocoDoc, cocoLines, cocoText, writeTree } from '../../helpers/formats-fixtures';
+import { tmpDir } from '../../helpers/tmp';
 
 let tmp: string;
 beforeEach(() => {
-  tmp = makeTempDir();
+  tmp = tmpDir('boxtune-formats-');
 });
-afterEach(() => removeDir(tmp));
 
 const px = (classIndex: number, x: number, y: number, w: number, h: number, attrs?: object) => ({
   classIndex,

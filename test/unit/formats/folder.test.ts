@@ -1,12 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readImageFolder } from '../../../src/main/formats/folder';
-import { at, makeTempDir, removeDir, writeTree } from '../../helpers/formats-fixtures';
+import { at, writeTree } from '../../helpers/formats-fixtures';
+import { tmpDir } from '../../helpers/tmp';
 
 let tmp: string;
 beforeEach(() => {
-  tmp = makeTempDir();
+  tmp = tmpDir('boxtune-formats-');
 });
-afterEach(() => removeDir(tmp));
 
 describe('readImageFolder', () => {
   it('lists image files recursively (case-insensitive extensions, sorted), skipping hidden folders and node_modules', async () => {

@@ -1,13 +1,13 @@
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readVocDataset } from '../../../src/main/formats/voc';
-import { at, makeTempDir, removeDir, vocXml, writeTree } from '../../helpers/formats-fixtures';
+import { at, vocXml, writeTree } from '../../helpers/formats-fixtures';
+import { tmpDir } from '../../helpers/tmp';
 
 let tmp: string;
 beforeEach(() => {
-  tmp = makeTempDir();
+  tmp = tmpDir('boxtune-formats-');
 });
-afterEach(() => removeDir(tmp));
 
 const px = (classIndex: number, x: number, y: number, w: number, h: number, attrs?: object) => ({
   classIndex,

@@ -1,20 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readCocoDataset, writeCocoDataset } from '../../../src/main/formats/coco';
 import { readDataset, writeDataset } from '../../../src/main/formats/index';
 import type { ExportDataset, ExportImage, ParsedDataset } from '../../../src/main/formats/types';
 import { readVocDataset, writeVocDataset } from '../../../src/main/formats/voc';
 import { formatNormalized, readYoloDataset, writeYoloDataset } from '../../../src/main/formats/yolo';
-import { at, makeTempDir, removeDir, writeExportFixture } from '../../helpers/formats-fixtures';
+import { at, writeExportFixture } from '../../helpers/formats-fixtures';
+import { tmpDir } from '../../helpers/tmp';
 
 let tmp: string;
 let ds: ExportDataset;
 beforeEach(async () => {
-  tmp = makeTempDir();
+  tmp = tmpDir('boxtune-formats-');
   ds = await writeExportFixture(tmp);
 });
-afterEach(() => removeDir(tmp));
 
 /** |a - b| within 1e-6 relative (to the larger magnitude, at least 1 px). */
 function expectClose(a: number, b: number, what: string): void {

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/shared/errors';
 import { labelPathFor, readYoloDataset } from '../../../src/main/formats/yolo';
-import { at, makeTempDir, removeDir, writeTree, writeYoloFixture } from '../../helpers/formats-fixtures';
+import { at, writeTree, writeYoloFixture } from '../../helpers/formats-fixtures';
+import { tmpDir } from '../../helpers/tmp';
 
 let tmp: string;
 beforeEach(() => {
-  tmp = makeTempDir();
+  tmp = tmpDir('boxtune-formats-');
 });
-afterEach(() => removeDir(tmp));
 
 const box = (classIndex: number, x: number, y: number, w: number, h: number) =>
   expect.objectContaining({ classIndex, x: expect.closeTo(x, 12), y: expect.closeTo(y, 12), w: expect.closeTo(w, 12), h: expect.closeTo(h, 12), normalized: true });
