@@ -11,27 +11,12 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImagePage, ImageFilter } from '../../src/shared/types';
-import { launchChromium, repoRoot, startServe, tempDir, type ServedApp, apiCall } from '../helpers/e2e';
+import { apiCall, repoRoot, type ServedApp, useE2e } from '../helpers/e2e';
 
 const screenshots = path.join(repoRoot, 'test-results/screenshots');
 const shot = (name: string): string => path.join(screenshots, `browser-${name}.png`);
 
-let home: string;
-let app: ServedApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  home = tempDir('boxtune-e2e-browser-');
-  fs.mkdirSync(screenshots, { recursive: true });
-  app = await startServe(home);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  if (home) fs.rmSync(home, { recursive: true, force: true });
-});
+const e2e = useE2e('boxtune-e2e-browser-');
 
 /** Calls the Api from the page, with its cookie: what the store says, to compare the screen with. */
 const totalOf = async (page: Page, filter: ImageFilter): Promise<number> =>
@@ -42,7 +27,7 @@ const totalText = (page: Page) => page.getByTestId('image-total');
 
 describe('image browser', () => {
   it('shows thumbnails, filters with counts, opens an image and comes back to the same filter', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -50,7 +35,7 @@ describe('image browser', () => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
     });
 
-    await page.goto(app.url);
+    await page.goto(e2e.app.url);
     await page.getByTestId('open-sample').click();
     await page.getByTestId('browser-view').waitFor({ timeout: 90_000 });
     await cells(page).first().waitFor({ timeout: 60_000 });

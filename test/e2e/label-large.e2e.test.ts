@@ -7,39 +7,33 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, repoRoot, startServe, tempDir, type ServedApp } from '../helpers/e2e';
+import { repoRoot, type ServedApp, useE2e } from '../helpers/e2e';
 import { makeLabelProject, scatterBoxes } from '../helpers/label-fixtures';
 
 const W = 6000;
 const H = 4000;
 
-let home: string;
-let app: ServedApp;
-let browser: Browser;
 let page: Page;
 let imageId: number;
 const requests: string[] = [];
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
-  home = tempDir('boxtune-label-large-');
-  const root = path.join(home, 'project');
-  const ids = await makeLabelProject(root, {
-    classes: ['car', 'person'],
-    images: [{ name: 'huge.jpg', width: W, height: H, hue: 100, boxes: scatterBoxes(60, W, H, 2, 3, 80, 400) }],
-  });
-  imageId = ids.get('huge.jpg')!;
-  app = await startServe(home, ['--project', root]);
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
-  page.on('pageerror', (err) => pageErrors.push(err.message));
+const e2e = useE2e('boxtune-label-large-', {
+  prepare: async (home) => {
+    const root = path.join(home, 'project');
+    const ids = await makeLabelProject(root, {
+      classes: ['car', 'person'],
+      images: [{ name: 'huge.jpg', width: W, height: H, hue: 100, boxes: scatterBoxes(60, W, H, 2, 3, 80, 400) }],
+    });
+    imageId = ids.get('huge.jpg')!;
+    return ['--project', root];
+  },
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  if (home) fs.rmSync(home, { recursive: true, force: true });
+beforeAll(async () => {
+  page = await (await e2e.browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  page.on('pageerror', (err) => pageErrors.push(err.message));
 });
 
 const canvas = (): ReturnType<Page['getByTestId']> => page.getByTestId('annotation-canvas');
@@ -47,7 +41,7 @@ const tileRequests = (): string[] => requests.filter((p) => p.startsWith(`/api/i
 
 describe('Label view with a 6000x4000 image', () => {
   it('draws the preview zoomed out and full-resolution tiles where zoomed in', async () => {
-    await page.goto(app.url);
+    await page.goto(e2e.app.url);
     await page.locator(`[data-testid=image-cell][data-image-id="${imageId}"]`).click();
     await expect.poll(() => canvas().getAttribute('data-box-count')).toBe('60');
     await expect.poll(() => requests.includes(`/api/images/${imageId}/preview`)).toBe(true);

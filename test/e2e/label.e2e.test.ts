@@ -10,16 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, repoRoot, startServe, tempDir, type ServedApp } from '../helpers/e2e';
+import { repoRoot, type ServedApp, useE2e } from '../helpers/e2e';
 import { makeLabelProject, scatterBoxes } from '../helpers/label-fixtures';
 
 const screenshots = path.join(repoRoot, 'test-results/screenshots');
 const shot = (name: string): string => path.join(screenshots, `label-${name}.png`);
 
-let home: string;
 let root: string;
-let app: ServedApp;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let ids: Map<string, number>;
@@ -29,25 +26,26 @@ const CLASSES = ['car', 'person', 'bike'];
 const W = 800;
 const H = 600;
 
+const e2e = useE2e('boxtune-label-e2e-', {
+  prepare: async (home) => {
+    root = path.join(home, 'project');
+    ids = await makeLabelProject(root, {
+      name: 'label e2e',
+      classes: CLASSES,
+      images: [
+        { name: 'a1.jpg', width: W, height: H, split: 'train', hue: 200 },
+        { name: 'a2.jpg', width: W, height: H, split: 'train', hue: 140 },
+        { name: 'a3.jpg', width: W, height: H, split: 'val', hue: 20 },
+        { name: 'a4.jpg', width: W, height: H, split: 'val', hue: 260, boxes: [{ classIndex: 0, x: 50, y: 60, w: 120, h: 80 }] },
+        { name: 'a5.jpg', width: W, height: H, split: 'val', hue: 320 },
+        { name: 'many.jpg', width: 4096, height: 3072, split: 'test', hue: 40, boxes: scatterBoxes(2000, 4096, 3072, 3) },
+      ],
+    });
+  },
+});
+
 beforeAll(async () => {
-  home = tempDir('boxtune-label-e2e-');
-  root = path.join(home, 'project');
-  fs.mkdirSync(screenshots, { recursive: true });
-  ids = await makeLabelProject(root, {
-    name: 'label e2e',
-    classes: CLASSES,
-    images: [
-      { name: 'a1.jpg', width: W, height: H, split: 'train', hue: 200 },
-      { name: 'a2.jpg', width: W, height: H, split: 'train', hue: 140 },
-      { name: 'a3.jpg', width: W, height: H, split: 'val', hue: 20 },
-      { name: 'a4.jpg', width: W, height: H, split: 'val', hue: 260, boxes: [{ classIndex: 0, x: 50, y: 60, w: 120, h: 80 }] },
-      { name: 'a5.jpg', width: W, height: H, split: 'val', hue: 320 },
-      { name: 'many.jpg', width: 4096, height: 3072, split: 'test', hue: 40, boxes: scatterBoxes(2000, 4096, 3072, 3) },
-    ],
-  });
-  app = await startServe(home);
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  context = await e2e.browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => {
@@ -57,9 +55,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  await browser?.close();
-  await app?.stop();
-  if (home) fs.rmSync(home, { recursive: true, force: true });
 });
 
 // ---- the SQLite file ----------------------------------------------------------------------------
@@ -145,7 +140,7 @@ function near(actual: number, expected: number, tol: number): void {
 
 describe('Label view', () => {
   it('opens an image from the browser', async () => {
-    await page.goto(app.url);
+    await page.goto(e2e.app.url);
     await page.getByTestId('open-dir').fill(root);
     await page.getByTestId('open-submit').click();
     await page.getByTestId('project-view').waitFor();
@@ -263,7 +258,7 @@ describe('Label view', () => {
     await page.keyboard.press('Escape'); // leaves the field
   });
 
-  it('navigates with D / A in the order of a browser filter', async () => {
+  it('navigates with D / A in the order of a e2e.browser filter', async () => {
     await page.keyboard.press('b');
     await page.getByTestId('browser-view').waitFor();
     await page.getByTestId('filter-split').selectOption('val');

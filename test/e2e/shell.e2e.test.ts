@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, repoRoot, startServe, tempDir, type ServedApp } from '../helpers/e2e';
+import { repoRoot, type ServedApp, useE2e } from '../helpers/e2e';
 
 // shared/ sits beside the checkout, wherever it is cloned.
 const coco8 = path.resolve(repoRoot, '../shared/data/coco8');
@@ -15,22 +15,7 @@ const coco8Yaml = path.join(coco8, 'coco8.yaml');
 const screenshots = path.join(repoRoot, 'test-results/screenshots');
 const shot = (name: string): string => path.join(screenshots, `${name}.png`);
 
-let home: string;
-let app: ServedApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  home = tempDir('boxtune-e2e-');
-  fs.mkdirSync(screenshots, { recursive: true });
-  app = await startServe(home);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  if (home) fs.rmSync(home, { recursive: true, force: true });
-});
+const e2e = useE2e('boxtune-e2e-');
 
 /** The file names coco8 holds, from disk, so the test follows the dataset rather than a copy of it. */
 function coco8Names(): string[] {
@@ -44,7 +29,7 @@ async function rowNames(page: Page): Promise<string[]> {
 
 describe('browser shell', () => {
   it('imports coco8 through the UI and lists its 8 images', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -53,12 +38,12 @@ describe('browser shell', () => {
     });
 
     // The launch URL swaps the token for a cookie and lands on / without it.
-    await page.goto(app.url);
+    await page.goto(e2e.app.url);
     expect(new URL(page.url()).search).toBe('');
     await page.getByTestId('start-view').waitFor();
     await page.screenshot({ path: shot('start') });
 
-    const projectDir = path.join(home, 'projects', 'coco8-e2e');
+    const projectDir = path.join(e2e.home, 'projects', 'coco8-e2e');
     await page.getByTestId('create-dir').fill(projectDir);
     await page.getByTestId('create-name').fill('coco8 e2e');
     await page.getByTestId('create-submit').click();
@@ -107,16 +92,16 @@ describe('browser shell', () => {
   });
 
   it('shows an IMPORT_INVALID failure with every problem as file:line', async () => {
-    const bad = path.join(home, 'bad');
+    const bad = path.join(e2e.home, 'bad');
     fs.mkdirSync(path.join(bad, 'images', 'train'), { recursive: true });
     fs.mkdirSync(path.join(bad, 'labels', 'train'), { recursive: true });
     fs.copyFileSync(path.join(coco8, 'images', 'train', coco8Names().find((n) => n.endsWith('.jpg'))!), path.join(bad, 'images', 'train', 'a.jpg'));
     fs.writeFileSync(path.join(bad, 'labels', 'train', 'a.txt'), '0 0.5 0.5 0.2\n7 0.5 0.5 0.2 0.2\n');
     fs.writeFileSync(path.join(bad, 'data.yaml'), 'path: .\ntrain: images/train\nval: images/train\nnames: [thing]\n');
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    await page.goto(app.url);
+    await page.goto(e2e.app.url);
     await page.getByTestId('project-view').waitFor(); // the server still has the coco8 project open
     await page.getByTestId('import-button').click();
     await page.getByTestId('import-format').selectOption('yolo');
@@ -134,10 +119,10 @@ describe('browser shell', () => {
     await context.close();
   });
 
-  it('refuses a browser that has no token', async () => {
-    const context = await browser.newContext();
+  it('refuses a e2e.browser that has no token', async () => {
+    const context = await e2e.browser.newContext();
     const page = await context.newPage();
-    const landing = await page.goto(`${app.origin}/`);
+    const landing = await page.goto(`${e2e.app.origin}/`);
     expect(landing?.status()).toBe(401);
     expect(await page.textContent('body')).toContain('npm start');
 
@@ -147,7 +132,7 @@ describe('browser shell', () => {
     });
     expect(status).toEqual({ status: 401, body: { ok: false, error: expect.objectContaining({ code: 'UNAUTHORIZED' }) } });
 
-    expect((await page.goto(`${app.origin}/?token=not-the-token`))?.status()).toBe(401);
+    expect((await page.goto(`${e2e.app.origin}/?token=not-the-token`))?.status()).toBe(401);
     await context.close();
   });
 });

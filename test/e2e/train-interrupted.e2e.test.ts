@@ -12,40 +12,36 @@ import type { AppInfo, TrainRunSummary } from '../../src/shared/types';
 import { saveCheckpoint } from '../../src/main/model/checkpoint';
 import { YoloModel } from '../../src/main/model/yolo';
 import { SAMPLE_CLASSES } from '../../src/main/project/sample';
-import { apiCall, launchChromium, repoRoot, startServe, tempDir, type ServedApp } from '../helpers/e2e';
+import { apiCall, repoRoot, type ServedApp, startServe, useE2e } from '../helpers/e2e';
 import { tinyYolo11Yaml } from '../helpers/model-fixtures';
 import { trainingBackend } from '../helpers/train-backend';
 
 const screenshots = path.join(repoRoot, 'test-results/screenshots');
 
-let home: string;
 let checkpoint: string;
 let device: 'wasm' | 'cpu';
-let browser: Browser;
 const apps: ServedApp[] = [];
 
-beforeAll(async () => {
-  home = tempDir('boxtune-e2e-interrupted-');
-  fs.mkdirSync(screenshots, { recursive: true });
-  device = await trainingBackend();
-  const model = YoloModel.fromYaml(tinyYolo11Yaml(SAMPLE_CLASSES.length), SAMPLE_CLASSES.length, [...SAMPLE_CLASSES], { seed: 0 });
-  checkpoint = path.join(home, 'tiny.safetensors');
-  saveCheckpoint(checkpoint, model);
-  model.dispose();
-  browser = await launchChromium();
+const e2e = useE2e('boxtune-e2e-interrupted-', {
+  serve: false, // the test starts, kills and restarts its own servers
+  prepare: async (home) => {
+    device = await trainingBackend();
+    const model = YoloModel.fromYaml(tinyYolo11Yaml(SAMPLE_CLASSES.length), SAMPLE_CLASSES.length, [...SAMPLE_CLASSES], { seed: 0 });
+    checkpoint = path.join(home, 'tiny.safetensors');
+    saveCheckpoint(checkpoint, model);
+    model.dispose();
+  },
 });
 
 afterAll(async () => {
-  await browser?.close();
   for (const app of apps) await app.stop();
-  if (home) fs.rmSync(home, { recursive: true, force: true });
 });
 
 describe('a run whose server was killed', () => {
   it('shows as interrupted in the Train view and resumes from its Resume button', async () => {
-    const first = await startServe(home);
+    const first = await startServe(e2e.home);
     apps.push(first);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const page = await e2e.browser.newPage({ viewport: { width: 1280, height: 860 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(first.url);
@@ -60,7 +56,7 @@ describe('a run whose server was killed', () => {
       .toBe(1);
     await first.kill();
 
-    const second = await startServe(home);
+    const second = await startServe(e2e.home);
     apps.push(second);
     await page.goto(second.url);
     await apiCall(page, 'project.open', { dir });

@@ -12,44 +12,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCheckpoint } from '../../src/main/model/checkpoint';
 import { YoloModel } from '../../src/main/model/yolo';
 import { SAMPLE_CLASSES } from '../../src/main/project/sample';
-import { launchChromium, repoRoot, startServe, tempDir, type ServedApp, apiCall } from '../helpers/e2e';
+import { apiCall, repoRoot, type ServedApp, useE2e } from '../helpers/e2e';
 import { tinyYolo11Yaml } from '../helpers/model-fixtures';
 import { trainingBackend } from '../helpers/train-backend';
 
 const screenshots = path.join(repoRoot, 'test-results/screenshots');
 const shot = (name: string): string => path.join(screenshots, `${name}.png`);
 
-let home: string;
-let app: ServedApp;
-let browser: Browser;
 let checkpoint: string;
 let device: 'wasm' | 'cpu';
 
 /** wasm when its training (gradient) kernels work here, else the plain-JS cpu backend. */
 const trainingDevice = trainingBackend;
 
-beforeAll(async () => {
-  home = tempDir('boxtune-e2e-train-');
-  fs.mkdirSync(screenshots, { recursive: true });
-  device = await trainingDevice();
-  // A tiny random-init YOLO11 for the sample's three classes: one epoch at imgsz 64 takes seconds.
-  const model = YoloModel.fromYaml(tinyYolo11Yaml(SAMPLE_CLASSES.length), SAMPLE_CLASSES.length, [...SAMPLE_CLASSES], { seed: 0 });
-  checkpoint = path.join(home, 'tiny.safetensors');
-  saveCheckpoint(checkpoint, model);
-  model.dispose();
-  app = await startServe(home);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  if (home) fs.rmSync(home, { recursive: true, force: true });
+const e2e = useE2e('boxtune-e2e-train-', {
+  prepare: async (home) => {
+    device = await trainingDevice();
+    // A tiny random-init YOLO11 for the sample's three classes: one epoch at imgsz 64 takes seconds.
+    const model = YoloModel.fromYaml(tinyYolo11Yaml(SAMPLE_CLASSES.length), SAMPLE_CLASSES.length, [...SAMPLE_CLASSES], { seed: 0 });
+    checkpoint = path.join(home, 'tiny.safetensors');
+    saveCheckpoint(checkpoint, model);
+    model.dispose();
+  },
 });
 
 describe('train view', () => {
   it('fine-tunes the sample project from a local checkpoint with live progress, a summary and history', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -57,7 +46,7 @@ describe('train view', () => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
     });
 
-    await page.goto(app.url);
+    await page.goto(e2e.app.url);
     await page.getByTestId('open-sample').click();
     await page.getByTestId('browser-view').waitFor({ timeout: 90_000 });
     await page.getByTestId('nav-train').click();

@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { suiteTmpDir } from './tmp';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -111,9 +113,56 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A fresh temp folder; the caller removes it. */
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+/** Where e2e tests save what a person would see. */
+export const screenshotDir = path.join(repoRoot, 'test-results/screenshots');
+
+export interface E2eOptions {
+  /** Runs first with the fresh home folder (make a project, a model); may return extra serve args. */
+  prepare?: (home: string) => Promise<string[] | void>;
+  /** Start the server (default true); a test that starts and kills its own says false. */
+  serve?: boolean;
+}
+
+export interface E2e {
+  readonly home: string;
+  readonly app: ServedApp;
+  readonly browser: Browser;
+}
+
+/**
+ * The one e2e fixture: a temp home folder, the app served from it (as `npm run serve`) and Debian's
+ * Chromium, made in beforeAll and taken down in afterAll. Use its fields inside tests and hooks.
+ */
+export function useE2e(prefix: string, opts: E2eOptions = {}): E2e {
+  let home: string | undefined;
+  let app: ServedApp | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    home = suiteTmpDir(prefix);
+    fs.mkdirSync(screenshotDir, { recursive: true });
+    const extra = (await opts.prepare?.(home)) ?? [];
+    if (opts.serve !== false) app = await startServe(home, extra);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+  const need = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`e2e fixture: ${what} is not started (serve: false, or beforeAll failed)`);
+    return v;
+  };
+  return {
+    get home() {
+      return need(home, 'home');
+    },
+    get app() {
+      return need(app, 'the app');
+    },
+    get browser() {
+      return need(browser, 'Chromium');
+    },
+  };
 }
 
 /** Calls the Api from inside the page, with the page's own token cookie (as the UI does). */
