@@ -258,7 +258,7 @@ describe('Label view', () => {
     await page.keyboard.press('Escape'); // leaves the field
   });
 
-  it('navigates with D / A in the order of a e2e.browser filter', async () => {
+  it('navigates with D / A in the order of a browser filter', async () => {
     await page.keyboard.press('b');
     await page.getByTestId('browser-view').waitFor();
     await page.getByTestId('filter-split').selectOption('val');

@@ -119,7 +119,7 @@ describe('browser shell', () => {
     await context.close();
   });
 
-  it('refuses a e2e.browser that has no token', async () => {
+  it('refuses a browser that has no token', async () => {
     const context = await e2e.browser.newContext();
     const page = await context.newPage();
     const landing = await page.goto(`${e2e.app.origin}/`);
