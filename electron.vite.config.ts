@@ -16,6 +16,7 @@ export default defineConfig({
           index: 'src/main/index.ts',
           'worker-entry': 'src/main/jobs/worker-entry.ts',
           'batch-worker': 'src/main/train/data/batch-worker.ts',
+          'image-worker': 'src/main/images/image-worker.ts',
         },
       },
     },

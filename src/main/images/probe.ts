@@ -1,11 +1,13 @@
 /**
  * @file Reads what the store keeps about an image file: content hash and pixel size, from the
  * header only (no decode), so probing 100k files takes seconds. EXIF orientation is applied to the
- * size the way Ultralytics' exif_size does (orientations 5-8 swap width and height).
+ * size the way Ultralytics' exif_size does (orientations 5-8 swap width and height). A file whose
+ * header declares more than MAX_IMAGE_PIXELS (a pixel bomb), or that holds SVG, is refused here.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { imageSize } from 'image-size';
+import { overPixelLimit } from './pixel-limit';
 
 export interface ImageProbe {
   hash: string;
@@ -31,6 +33,10 @@ export function probeImage(absPath: string): ProbeResult {
     return { ok: false, reason: `not a readable image (${(err as Error).message})` };
   }
   if (!size.width || !size.height) return { ok: false, reason: 'image has no size in its header' };
+  // SVG can name other files and rasterize to any size; no decoder here is handed one.
+  if (size.type === 'svg') return { ok: false, reason: 'svg content is not a raster image boxtune reads (JPEG, PNG, WebP, TIFF)' };
+  const refused = overPixelLimit(size.width, size.height);
+  if (refused) return { ok: false, reason: refused };
   const swap = size.orientation !== undefined && size.orientation >= 5 && size.orientation <= 8;
   return {
     ok: true,
