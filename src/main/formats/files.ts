@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
 import { IMAGE_EXTENSIONS, type Split } from '../../shared/types';
+import { makeDirs } from '../util/make-dirs';
 
 const IMAGE_EXT_SET: ReadonlySet<string> = new Set(IMAGE_EXTENSIONS);
 
@@ -160,7 +161,7 @@ export class OutputFolder {
 
   mkdir(rel: string): void {
     if (this.made.has(rel)) return;
-    fs.mkdirSync(this.abs(rel), { recursive: true });
+    makeDirs(this.abs(rel));
     this.made.add(rel);
   }
 

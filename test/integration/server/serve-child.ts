@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -19,9 +19,12 @@ export interface ServeChild {
   stop(): Promise<void>;
 }
 
-export async function startServeChild(dataDir: string, extraArgs: string[] = []): Promise<ServeChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main/serve.ts'), '--port', '0', '--data-dir', dataDir, ...extraArgs], {
-    cwd: repoRoot,
+/** `cwd` (default the repository): where relative paths would land, so a test can watch it. */
+export async function startServeChild(dataDir: string, extraArgs: string[] = [], cwd = repoRoot): Promise<ServeChild> {
+  // tsx resolves from the working directory, so it is loaded by absolute path.
+  const tsx = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+  const child = spawn(process.execPath, ['--import', tsx, path.join(repoRoot, 'src/main/serve.ts'), '--port', '0', '--data-dir', dataDir, ...extraArgs], {
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
