@@ -191,7 +191,9 @@ describe('the Api under fuzzing', () => {
   it('refuses every invalid call clearly, stays up, and changes nothing', async () => {
     const rng = new Rng(SEED);
     const uuid = (): string => randomUuidFrom(rng);
-    const cases: FuzzCase[] = [...allCases({ tmp, fifo, rng, uuid }), ...semanticCases(tmp, uuid)];
+    const boxesOf = async (id: number): Promise<number[]> => ((await call('images.boxes', { id })) as { id: number }[]).map((b) => b.id);
+    const [first, second] = [await boxesOf(1), await boxesOf(2)];
+    const cases: FuzzCase[] = [...allCases({ tmp, fifo, rng, uuid }), ...semanticCases(tmp, uuid, { first: first[0]!, second: second[0]! })];
     const original = digest();
     let before = original;
     const info = (await call('app.info', {})) as { project: { root: string } | null };
@@ -239,10 +241,21 @@ describe('the Api under fuzzing', () => {
   }, Number(process.env.FUZZ_TIMEOUT_MS ?? 180_000));
 });
 
-/** Cases a schema cannot describe: names and references the service must refuse. */
-function semanticCases(tmpDir: string, uuid: () => string): FuzzCase[] {
+/**
+ * Cases a schema cannot describe: names and references the service must refuse. `box.first` is a
+ * box of image 1, `box.second` one of image 2.
+ */
+function semanticCases(tmpDir: string, uuid: () => string, box: { first: number; second: number }): FuzzCase[] {
   const c = (method: string, label: string, args: unknown): FuzzCase => ({ method, label, body: JSON.stringify(args) });
   return [
+    c('boxes.update', "another image's box", { imageId: 1, changes: [{ id: box.second, x: 3 }] }),
+    c('boxes.delete', "another image's box", { imageId: 1, ids: [box.second] }),
+    c('boxes.copyFrom', 'a box the source image does not hold', { imageId: 3, fromImageId: 2, ids: [box.first] }),
+    c('classes.merge', 'a class into itself', { sourceId: 1, targetId: 1 }),
+    c('classes.reorder', 'a class twice', { ids: [1, 1] }),
+    c('classes.reorder', 'a class missing', { ids: [2] }),
+    c('classes.reorder', 'a class twice and another missing', { ids: [2, 2] }),
+    c('dataset.assignSplits', 'all ratios zero', { ratios: { train: 0, val: 0, test: 0 }, scope: 'all' }),
     ...['../../../../etc/passwd', 'yolo11n.pt/../../x', 'YOLO11N', 'yolo11n\u0000'].map((name) => c('models.download', `name ${JSON.stringify(name)}`, { name })),
     ...['run:0', `run:${MISSING_IDS[0]}`, 'run:abc', ...hostilePaths(tmpDir, fifo), '/etc/passwd', tmpDir].map((model) => c('train.start', `model ${JSON.stringify(model.slice(0, 60))}`, { model })),
     ...['/etc/passwd', '/dev/null', tmpDir, `${tmpDir}/missing.pt`].map((p) => c('models.inspect', `path ${JSON.stringify(p)}`, { path: p })),

@@ -9,6 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServeChild, type ServeChild } from './serve-child';
@@ -247,6 +248,39 @@ describe('WebSocket upgrades', () => {
       expect(await rawExchange(upgradeRequest(target, { Authorization: `Bearer ${app.token}` })), target).toMatch(/^HTTP\/1\.1 (400|404) /);
       expect(app.alive(), app.output()).toBe(true);
     }
+  });
+});
+
+describe('downloads', () => {
+  it('survives clients that hang up in the middle of an image or thumbnail', async () => {
+    const photos = path.join(tmp, 'noise');
+    fs.mkdirSync(photos, { recursive: true });
+    // Noise does not compress: a PNG of several MB, far more than one socket buffer.
+    await sharp({ create: { width: 1600, height: 1200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toFile(path.join(photos, 'noise.png'));
+    const dir = fs.mkdtempSync(path.join(tmp, 'proj-'));
+    expect(JSON.parse((await call('project.create', { dir })).text)).toMatchObject({ ok: true });
+    const started = JSON.parse((await call('dataset.import', { format: 'folder', source: photos })).text) as { value: { jobId: string } };
+    await expect
+      .poll(async () => (JSON.parse((await call('jobs.get', { id: started.value.jobId })).text) as { value: { state: string } }).value.state, { timeout: 30_000 })
+      .toBe('done');
+    const page = JSON.parse((await call('images.page', { limit: 1 })).text) as { value: { items: { id: number }[] } };
+    const id = page.value.items[0]!.id;
+
+    const hangUp = (target: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: app.port, path: target, headers: { Host: `127.0.0.1:${app.port}`, Authorization: `Bearer ${app.token}` } }, (res) => {
+          res.once('data', () => {
+            req.destroy(); // gone after the first chunk
+            resolve(res.statusCode ?? 0);
+          });
+        });
+        req.on('error', (err) => (err.message.includes('socket hang up') ? undefined : reject(err)));
+      });
+    for (let i = 0; i < 5; i++) expect(await hangUp(`/api/images/${id}/file`)).toBe(200);
+    expect(await hangUp(`/api/images/${id}/thumb`)).toBe(200);
+    const full = await request({ path: `/api/images/${id}/file` });
+    expect(full.status).toBe(200);
+    expect(full.text.length).toBeGreaterThan(1_000_000);
   });
 });
 
