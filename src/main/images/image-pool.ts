@@ -38,6 +38,8 @@ interface Pending {
   task: ImageTask;
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Answered already (by the pool's own deadline): a late answer from the worker is dropped. */
+  answered: boolean;
 }
 
 interface Slot {
@@ -72,7 +74,7 @@ export class ImageWorkerPool {
   run(task: ImageTask): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the image worker pool is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, task, resolve, reject });
+      this.queue.push({ id: this.nextId++, task, resolve, reject, answered: false });
       this.pump();
     });
   }
@@ -82,7 +84,7 @@ export class ImageWorkerPool {
     return { workers: [...this.slots].filter((s) => !s.retired).length, started: this.started };
   }
 
-  /** Refuses new work; idle workers end now, busy ones when they answer. */
+  /** Refuses new work; idle workers end now, busy ones once their task is answered. */
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new Error('the image worker pool is closed'));
@@ -126,6 +128,7 @@ export class ImageWorkerPool {
     if (!job) return;
     slot.retired = true;
     slot.worker.unref();
+    job.answered = true;
     job.reject(new Error(`took over ${this.limits[job.task.kind]} s and did not stop: too large to process on this machine`));
     this.pump(); // a fresh worker takes its place
   }
@@ -135,7 +138,8 @@ export class ImageWorkerPool {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
     slot.current = null;
-    if (job && job.id === msg.id && !slot.retired) {
+    if (job && job.id === msg.id && !job.answered) {
+      job.answered = true;
       if (msg.ok) job.resolve();
       else job.reject(Object.assign(new Error(msg.message), msg.code ? { code: msg.code } : {}));
     }
@@ -155,7 +159,10 @@ export class ImageWorkerPool {
       this.slots.delete(slot);
       const job = slot.current;
       slot.current = null;
-      if (job && !slot.retired) job.reject(new Error(`the image worker ${why}`));
+      if (job && !job.answered) {
+        job.answered = true;
+        job.reject(new Error(`the image worker ${why}`));
+      }
       if (!this.closed) this.pump();
     };
     worker.on('error', (err) => lost(`failed: ${err.message}`));

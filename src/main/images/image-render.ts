@@ -30,7 +30,7 @@ export type ImageTask =
 export type ImageTaskKind = ImageTask['kind'];
 
 /** What boxtune decodes (sharp's names). SVG and PDF are refused: they can name other files and rasterize to any size. */
-const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
+const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif']);
 
 /** Makes `task.dest`; errors carry the reason only (the caller names the file). */
 export async function renderImage(task: ImageTask, timeLimitSeconds: number): Promise<void> {

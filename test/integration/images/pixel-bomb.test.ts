@@ -87,6 +87,18 @@ describe('the image worker pool', () => {
     expect(await sharp(path.join(store.root, 't.webp')).metadata()).toMatchObject({ width: 256, height: 192 });
   });
 
+  it('finishes the task in flight when closed, and refuses new ones', async () => {
+    const { store, good } = await bombProject();
+    const pool = new ImageWorkerPool({ workers: 1 });
+    const dest = path.join(store.root, 'closing.webp');
+    const inFlight = pool.run({ kind: 'thumbnail', source: store.absolutePath(good.path), dest });
+    await new Promise((r) => setTimeout(r, 50));
+    await pool.close();
+    await expect(inFlight).resolves.toBeUndefined();
+    expect(fs.existsSync(dest)).toBe(true);
+    await expect(pool.run({ kind: 'thumbnail', source: store.absolutePath(good.path), dest })).rejects.toThrow(/closed/);
+  });
+
   it('stops work that runs past its time limit with a clear error, and keeps working', async () => {
     const dir = tmpDir();
     // 12000x12000 noise-free PNG: tiny on disk, but a pyramid of it takes seconds to cut.

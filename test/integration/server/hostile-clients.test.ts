@@ -256,7 +256,7 @@ describe('downloads', () => {
     const photos = path.join(tmp, 'noise');
     fs.mkdirSync(photos, { recursive: true });
     // Noise does not compress: a PNG of several MB, far more than one socket buffer.
-    await sharp({ create: { width: 1600, height: 1200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toFile(path.join(photos, 'noise.png'));
+    await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toFile(path.join(photos, 'noise.png'));
     const dir = fs.mkdtempSync(path.join(tmp, 'proj-'));
     expect(JSON.parse((await call('project.create', { dir })).text)).toMatchObject({ ok: true });
     const started = JSON.parse((await call('dataset.import', { format: 'folder', source: photos })).text) as { value: { jobId: string } };
