@@ -312,6 +312,11 @@ export class BoxtuneService implements Api {
 
   async 'dataset.import'(args: ImportRequest): Promise<{ jobId: string }> {
     const root = this.requireStore().root;
+    // A source that is not there is said now, not by a job a moment later.
+    if (!fs.existsSync(args.source)) throw new AppError('FILE_NOT_FOUND', `nothing to import at ${args.source}: no such file or folder`);
+    if (args.imagesDir !== undefined && !fs.statSync(args.imagesDir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new AppError('FILE_NOT_FOUND', `images folder not found: ${args.imagesDir}`);
+    }
     const job = this.jobs.start(
       'import',
       `Import ${path.basename(args.source)}`,

@@ -26,6 +26,7 @@ import {
   isFile,
   listFiles,
   listImageFiles,
+  openRegularFile,
   sortPaths,
   stemOf,
 } from './files';
@@ -188,12 +189,17 @@ function readVocXml(
 ): { image: ParsedImage; sizeless: boolean } | null {
   let text: string;
   try {
-    const bytes = fs.statSync(file).size;
-    if (bytes > MAX_XML_BYTES) {
-      problems.push({ file, message: `xml file is ${bytes} bytes, over the ${MAX_XML_BYTES}-byte limit for a VOC annotation` });
-      return null;
+    const fd = openRegularFile(file);
+    try {
+      const bytes = fs.fstatSync(fd).size;
+      if (bytes > MAX_XML_BYTES) {
+        problems.push({ file, message: `xml file is ${bytes} bytes, over the ${MAX_XML_BYTES}-byte limit for a VOC annotation` });
+        return null;
+      }
+      text = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
     }
-    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     problems.push({ file, message: `cannot read xml file: ${(err as Error).message}` });
     return null;

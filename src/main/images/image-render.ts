@@ -5,6 +5,7 @@
  * a raster image, or declares more than MAX_IMAGE_PIXELS, is refused before any decode; libvips
  * stops work that runs past its time limit.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { MAX_IMAGE_PIXELS, overPixelLimit } from './pixel-limit';
@@ -34,6 +35,8 @@ const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif']);
 
 /** Makes `task.dest`; errors carry the reason only (the caller names the file). */
 export async function renderImage(task: ImageTask, timeLimitSeconds: number): Promise<void> {
+  // stat never opens: a FIFO would block libvips' open for good, a device would be read without end.
+  if (!(await fs.stat(task.source)).isFile()) throw new Error('not a regular file (a device, FIFO or socket)');
   const meta = await sharp(task.source, { limitInputPixels: false }).metadata();
   if (!meta.format || !RASTER_FORMATS.has(meta.format)) {
     throw new Error(`${meta.format ?? 'unknown'} content is not a raster image boxtune reads (JPEG, PNG, WebP, TIFF)`);

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { imageSize } from 'image-size';
+import { readRegularFile } from '../util/regular-file';
 import { overPixelLimit } from './pixel-limit';
 
 export interface ImageProbe {
@@ -20,9 +21,10 @@ export type ProbeResult = { ok: true; probe: ImageProbe } | { ok: false; reason:
 export function probeImage(absPath: string): ProbeResult {
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(absPath);
+    bytes = readRegularFile(absPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTREG') return { ok: false, reason: 'not a regular file (a device, FIFO or socket)' };
     return { ok: false, reason: code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (err as Error).message})` };
   }
   if (bytes.length === 0) return { ok: false, reason: 'empty file' };
@@ -47,3 +49,4 @@ export function probeImage(absPath: string): ProbeResult {
     },
   };
 }
+

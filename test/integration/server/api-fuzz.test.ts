@@ -26,6 +26,7 @@ import { Rng } from '../../../src/main/util/rng';
 import type { ErrorCode } from '../../../src/shared/errors';
 import type { JobInfo } from '../../../src/shared/types';
 import { projectWithImages } from '../../helpers/image-project';
+import { pixelBombPng } from '../../helpers/pixel-bomb';
 import { allCases, hostilePaths, MISSING_IDS, type FuzzCase } from './fuzz-cases';
 import { startServeChild, type ServeChild } from './serve-child';
 
@@ -37,6 +38,7 @@ let tmp: string;
 let root: string;
 let cwd: string;
 let fifo: string | undefined;
+let datasets: { format: string; source: string; label: string }[] = [];
 let app: ServeChild;
 
 interface Reply {
@@ -179,6 +181,7 @@ beforeAll(async () => {
   editor.setStatus(images[2]!.id, 'reviewed');
   store.setSplits(new Map([[images[0]!.id, 'train'], [images[1]!.id, 'train'], [images[2]!.id, 'val']]));
   store.close();
+  datasets = await hostileDatasets(path.join(tmp, 'hostile'), fifo);
   app = await startServeChild(path.join(tmp, 'data'), ['--project', root], cwd);
 }, 120_000);
 
@@ -248,6 +251,7 @@ describe('the Api under fuzzing', () => {
 function semanticCases(tmpDir: string, uuid: () => string, box: { first: number; second: number }): FuzzCase[] {
   const c = (method: string, label: string, args: unknown): FuzzCase => ({ method, label, body: JSON.stringify(args) });
   return [
+    ...datasets.map((d) => c('dataset.import', `${d.format} dataset: ${d.label}`, { format: d.format, source: d.source })),
     c('boxes.update', "another image's box", { imageId: 1, changes: [{ id: box.second, x: 3 }] }),
     c('boxes.delete', "another image's box", { imageId: 1, ids: [box.second] }),
     c('boxes.copyFrom', 'a box the source image does not hold', { imageId: 3, fromImageId: 2, ids: [box.first] }),
@@ -273,3 +277,55 @@ function randomUuidFrom(rng: Rng): string {
   const h = hex.join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+/**
+ * Datasets whose files are hostile, one thing each; none can be imported (all-or-nothing), so each
+ * import job must fail with a clear code, soon. `fifo` (when the platform has one) stands for a
+ * file that blocks whoever opens it.
+ */
+async function hostileDatasets(dir: string, fifoPath: string | undefined): Promise<{ format: string; source: string; label: string }[]> {
+  const out: { format: string; source: string; label: string }[] = [];
+  const write = (rel: string, data: string | Buffer): string => {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, data);
+    return file;
+  };
+  const yoloYaml = (name: string, body: string): string => write(`${name}/data.yaml`, `path: .\n${body}`);
+  const aliases = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...'bcdefghij'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghij'[i]}`).join(', ')}]`)].join('\n');
+
+  write('bomb-names/images/a.png', await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).png().toBuffer());
+  out.push({ format: 'yolo', label: 'YAML aliases expanding to billions of names', source: yoloYaml('bomb-names', `${aliases}\ntrain: images\nval: images\nnames: *j\n`) });
+  out.push({ format: 'yolo', label: 'YAML aliases as the dataset path', source: write('bomb-path/data.yaml', `${aliases}\npath: *j\ntrain: images\nnames: [a]\n`) });
+  write('pixel-bomb/images/bomb.png', await pixelBombPng());
+  out.push({ format: 'yolo', label: 'only a pixel bomb image', source: yoloYaml('pixel-bomb', 'train: images\nnames: [a]\n') });
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  out.push({
+    format: 'coco',
+    label: 'a value nested 100k deep',
+    source: write('deep/instances_val.json', `{"images":[{"id":1,"file_name":"a.png","width":${deep},"height":8}],"annotations":[],"categories":[{"id":1,"name":"a"}]}`),
+  });
+  write('voc/JPEGImages/a.png', await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).png().toBuffer());
+  write('voc/Annotations/a.xml', '<?xml version="1.0"?>\n<!DOCTYPE annotation [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<annotation><filename>&x;</filename></annotation>\n');
+  out.push({ format: 'voc', label: 'an xml with an external entity', source: path.join(dir, 'voc') });
+  if (fs.existsSync('/dev/zero')) {
+    fs.mkdirSync(path.join(dir, 'zero-image/images'), { recursive: true });
+    fs.symlinkSync('/dev/zero', path.join(dir, 'zero-image/images/zero.png'));
+    out.push({ format: 'yolo', label: 'an image that is /dev/zero', source: yoloYaml('zero-image', 'train: images/zero.png\nnames: [a]\n') });
+    write('zero-label/images/a.png', await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).png().toBuffer());
+    fs.mkdirSync(path.join(dir, 'zero-label/labels'), { recursive: true });
+    fs.symlinkSync('/dev/zero', path.join(dir, 'zero-label/labels/a.txt'));
+    out.push({ format: 'yolo', label: 'a label file that is /dev/zero', source: yoloYaml('zero-label', 'train: images\nnames: [a]\n') });
+    fs.symlinkSync('/dev/zero', path.join(dir, 'zero-list.txt'));
+    out.push({ format: 'yolo', label: 'an image list that is /dev/zero', source: write('zero-list/data.yaml', `path: ${dir}\ntrain: zero-list.txt\nnames: [a]\n`) });
+  }
+  if (fifoPath) {
+    out.push({ format: 'yolo', label: 'an image list that is a FIFO', source: write('fifo-list/data.yaml', `path: .\ntrain: ${fifoPath}\nnames: [a]\n`) });
+    write('fifo-label/images/a.png', await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).png().toBuffer());
+    fs.mkdirSync(path.join(dir, 'fifo-label/labels'), { recursive: true });
+    fs.symlinkSync(fifoPath, path.join(dir, 'fifo-label/labels/a.txt'));
+    out.push({ format: 'yolo', label: 'a label file that is a FIFO', source: yoloYaml('fifo-label', 'train: images\nnames: [a]\n') });
+  }
+  return out;
+}
+
