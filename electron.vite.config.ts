@@ -17,6 +17,7 @@ export default defineConfig({
           'worker-entry': 'src/main/jobs/worker-entry.ts',
           'batch-worker': 'src/main/train/data/batch-worker.ts',
           'inspect-worker': 'src/main/model/zoo/inspect-worker.ts',
+          'image-worker': 'src/main/images/image-worker.ts',
         },
       },
     },

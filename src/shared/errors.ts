@@ -73,9 +73,29 @@ export function formatProblem(p: Problem): string {
   return p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`;
 }
 
+/**
+ * Node's file-system errors that describe the path the user gave (not a bug of ours): a call or a
+ * job that meets one reports it under a clear code, with Node's message (which names the path).
+ */
+const FILE_ERRORS: Readonly<Record<string, ErrorCode>> = {
+  ENOENT: 'FILE_NOT_FOUND',
+  ENOTDIR: 'INVALID_INPUT', // a file where a folder must be
+  EISDIR: 'INVALID_INPUT', // a folder where a file must be
+  ENAMETOOLONG: 'INVALID_INPUT',
+  ELOOP: 'INVALID_INPUT',
+  EEXIST: 'CONFLICT',
+  EACCES: 'FILE_UNREADABLE', // no permission to read or write it
+  EPERM: 'FILE_UNREADABLE',
+  EROFS: 'FILE_UNREADABLE',
+};
+
 /** Converts anything thrown into the wire form; unknown errors become INTERNAL with their message. */
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof AppError) return err.toInfo();
-  if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
+  if (err instanceof Error) {
+    const errno = (err as { code?: unknown }).code;
+    const code = typeof errno === 'string' ? FILE_ERRORS[errno] : undefined;
+    return { code: code ?? 'INTERNAL', message: err.message };
+  }
   return { code: 'INTERNAL', message: String(err) };
 }

@@ -2,6 +2,8 @@
  * @file zod schemas for every Api method's argument: nothing from the UI or the network reaches a
  * service unchecked. Objects are strict, so a misspelt field is an error rather than ignored.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import type { ApiMethod } from '../../shared/api';
 import { DEVICE_CHOICES, IMGSZ_MULTIPLE, OPTIMIZER_CHOICES } from '../../shared/training';
@@ -13,7 +15,31 @@ const empty = z
   .transform(() => ({}));
 const id = z.number().int().positive();
 const split = z.enum(SPLITS);
-const pathString = z.string().trim().min(1, 'a path is required').max(4096);
+/**
+ * A path on the machine the service runs on. Absolute: a relative one would be resolved against the
+ * server's working folder, which a caller (a browser on another machine) cannot know or mean.
+ */
+const pathString = z
+  .string()
+  .trim()
+  .min(1, 'a path is required')
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'a path cannot hold a NUL character')
+  .refine((p) => path.isAbsolute(p), 'must be an absolute path (e.g. /data/images), not relative to the server')
+  .refine((p) => !isSpecialFile(p), 'names a device, FIFO or socket, not a file or folder');
+
+/**
+ * True for a path that exists and is neither a file nor a folder. Reading one never ends (/dev/zero
+ * fills memory, a FIFO blocks a thread for good); stat only looks, it never opens.
+ */
+function isSpecialFile(p: string): boolean {
+  try {
+    const info = fs.statSync(p, { throwIfNoEntry: false });
+    return info !== undefined && !info.isFile() && !info.isDirectory();
+  } catch {
+    return false; // ENAMETOOLONG, ENOTDIR, EACCES: the service's own check names the problem
+  }
+}
 
 const imageFilter = z.strictObject({
   split: split.optional(),
@@ -100,7 +126,12 @@ export const API_SCHEMAS = {
   }),
   'train.preflight': empty,
   'train.start': z.strictObject({
-    model: z.string().trim().min(1, 'choose a base model').max(4096),
+    model: z
+      .string()
+      .trim()
+      .min(1, 'choose a base model')
+      .max(4096)
+      .refine((m) => /^run:\d+$/.test(m) || (path.isAbsolute(m) && !m.includes('\0') && !isSpecialFile(m)), 'the base model is an absolute path to a model file, or run:<id>'),
     epochs: z.number().int().min(1).max(10_000).optional(),
     imgsz: imgsz.optional(),
     batch: z.number().int().min(1).max(1024).optional(),

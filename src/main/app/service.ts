@@ -55,6 +55,7 @@ import { ThumbnailJobs } from '../images/thumbnail-job';
 import { preflight, TrainService } from '../train/train-service';
 import { describeBackends } from '../model/backend-report';
 import { inspectModelFileInWorker, ModelZoo } from '../model/zoo';
+import { makeDirs } from '../util/make-dirs';
 import { defaultDataDir, modelCacheDir } from './data-dir';
 import { Settings } from './settings';
 
@@ -124,7 +125,9 @@ export class BoxtuneService implements Api {
   }
 
   async 'project.create'(args: { dir: string; name?: string }): Promise<ProjectInfo> {
-    // A non-empty folder is fine: the images may already live there.
+    // A non-empty folder is fine: the images may already live there. Made here first, where a
+    // folder that cannot be made (under /proc) is an error rather than a spin.
+    makeDirs(args.dir);
     this.setStore(LabelStore.create(path.resolve(args.dir), args.name));
     return this.store!.info();
   }
@@ -201,7 +204,9 @@ export class BoxtuneService implements Api {
   }
 
   async 'images.neighbors'(args: { id: number; filter?: ImageFilter }): Promise<ImageNeighbors> {
-    return this.requireStore().neighbors(args.id, args.filter ?? {});
+    const store = this.requireStore();
+    store.getImage(args.id); // NOT_FOUND for an unknown image rather than neighbours of nothing
+    return store.neighbors(args.id, args.filter ?? {});
   }
 
   async 'images.setStatus'(args: { id: number; status: ImageStatus }): Promise<EditResult> {
@@ -231,6 +236,7 @@ export class BoxtuneService implements Api {
   }
 
   async 'boxes.copyFrom'(args: { imageId: number; fromImageId: number; ids?: number[] }): Promise<EditResult> {
+    this.requireStore().getImage(args.fromImageId); // NOT_FOUND rather than an empty copy
     return this.edit((e) => e.copyFrom(args.imageId, args.fromImageId, args.ids));
   }
 
@@ -322,6 +328,11 @@ export class BoxtuneService implements Api {
 
   async 'dataset.import'(args: ImportRequest): Promise<{ jobId: string }> {
     const root = this.requireStore().root;
+    // A source that is not there is said now, not by a job a moment later.
+    if (!fs.existsSync(args.source)) throw new AppError('FILE_NOT_FOUND', `nothing to import at ${args.source}: no such file or folder`);
+    if (args.imagesDir !== undefined && !fs.statSync(args.imagesDir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new AppError('FILE_NOT_FOUND', `images folder not found: ${args.imagesDir}`);
+    }
     const job = this.jobs.start(
       'import',
       `Import ${path.basename(args.source)}`,
@@ -367,7 +378,13 @@ export class BoxtuneService implements Api {
   }
 
   async 'train.start'(args: TrainRequest): Promise<{ jobId: string; runId: number }> {
-    return this.training.start(this.requireStore(), args);
+    const store = this.requireStore();
+    if (args.resumeRunId === undefined && !args.model.startsWith('run:')) {
+      // A file that is no trainable detection model gets the reader's error now, before a run is recorded.
+      const model = await inspectModelFileInWorker(args.model);
+      if (model.format === 'onnx') throw new AppError('INVALID_INPUT', `${path.basename(args.model)} is an ONNX file, which cannot be fine-tuned: pick its .pt or .safetensors`);
+    }
+    return this.training.start(store, args);
   }
 
   async 'train.runs'(_args: Empty): Promise<TrainRunSummary[]> {

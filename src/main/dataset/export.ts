@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { ExportRequest, ExportSummary, Split } from '../../shared/types';
 import { writeDataset } from '../formats';
+import { makeDirs } from '../util/make-dirs';
 import type { CancelFn, ProgressFn } from '../formats/types';
 import type { LabelStore } from '../store/label-store';
 
@@ -31,7 +32,7 @@ export function exportDataset(store: LabelStore, req: ExportRequest, opts: Expor
     const hint = unsplit ? `; ${unsplit} images have no split yet: assign splits first` : '';
     throw new AppError('EXPORT_FAILED', `nothing to export in splits ${splits.join(', ')}${hint}`);
   }
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   try {
     const { files } = writeDataset(req.format, ds, outDir, {
       // Copies by default: a hard link shares the bytes, so an edit to the exported file would

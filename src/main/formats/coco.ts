@@ -11,6 +11,7 @@ import { AppError, type Problem } from '../../shared/errors';
 import type { Attrs, Split } from '../../shared/types';
 import { OutputFolder, assignOutputNames, checkExportBox, groupBySplit, isDirectory, readTextFile, sortPaths } from './files';
 import { jsonSyntaxProblem, locateTopLevelArrays } from './json-locate';
+import { previewValue } from './preview';
 import { ticker, type ReadOptions, type WriteOptions, type WriteResult } from './options';
 import type { ExportDataset, ParsedBox, ParsedDataset, ParsedImage } from './types';
 
@@ -130,7 +131,7 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is Id => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v !== '');
 const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v).slice(0, 80));
+const show = (v: unknown): string => previewValue(v);
 
 /** A problem inside a top-level array element; its line is filled in once, at the end. */
 interface Located {

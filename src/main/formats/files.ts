@@ -6,6 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
 import { IMAGE_EXTENSIONS, type Split } from '../../shared/types';
+import { makeDirs } from '../util/make-dirs';
+import { readRegularFile } from '../util/regular-file';
+
+export { openRegularFile } from '../util/regular-file';
 
 const IMAGE_EXT_SET: ReadonlySet<string> = new Set(IMAGE_EXTENSIONS);
 
@@ -73,13 +77,14 @@ export function isFile(p: string): boolean {
 /** Reads a text file, turning "missing" and "unreadable" into AppErrors a person can act on. */
 export function readTextFile(file: string, what: string): string {
   try {
-    const text = fs.readFileSync(file, 'utf8');
+    const text = readRegularFile(file).toString('utf8');
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new AppError('FILE_NOT_FOUND', `${what} not found: ${file}`);
     }
+    if (code === 'ENOTREG') throw new AppError('FILE_UNREADABLE', `cannot read ${what}: ${(err as Error).message}`);
     throw new AppError('FILE_UNREADABLE', `cannot read ${what} ${file}: ${(err as Error).message}`);
   }
 }
@@ -160,7 +165,7 @@ export class OutputFolder {
 
   mkdir(rel: string): void {
     if (this.made.has(rel)) return;
-    fs.mkdirSync(this.abs(rel), { recursive: true });
+    makeDirs(this.abs(rel));
     this.made.add(rel);
   }
 

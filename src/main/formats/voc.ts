@@ -26,6 +26,7 @@ import {
   isFile,
   listFiles,
   listImageFiles,
+  openRegularFile,
   sortPaths,
   stemOf,
 } from './files';
@@ -35,6 +36,8 @@ import type { ExportDataset, ExportImage, ParsedBox, ParsedDataset, ParsedImage 
 
 /** How far (pixels) a box may extend past the declared size before it is an error (then it is clamped). */
 export const PIXEL_TOLERANCE = 1;
+/** A VOC annotation is a few KB; 16 MiB holds ~50k objects, and bounds what one hostile file costs. */
+export const MAX_XML_BYTES = 16 * 1024 * 1024;
 
 const COORDS = ['xmin', 'ymin', 'xmax', 'ymax'] as const;
 
@@ -169,6 +172,9 @@ function readImageSets(dir: string): { splits: Map<string, Split>; splitWarnings
   return { splits, splitWarnings };
 }
 
+/** `<!ENTITY` anywhere (inside a DOCTYPE's internal subset is the only place it means something). */
+const ENTITY_DECLARATION = /<!ENTITY\b/i;
+
 type Xml = Record<string, unknown>;
 const isObject = (v: unknown): v is Xml => typeof v === 'object' && v !== null && !Array.isArray(v);
 const textOf = (v: unknown): string | undefined =>
@@ -183,9 +189,26 @@ function readVocXml(
 ): { image: ParsedImage; sizeless: boolean } | null {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    const fd = openRegularFile(file);
+    try {
+      const bytes = fs.fstatSync(fd).size;
+      if (bytes > MAX_XML_BYTES) {
+        problems.push({ file, message: `xml file is ${bytes} bytes, over the ${MAX_XML_BYTES}-byte limit for a VOC annotation` });
+        return null;
+      }
+      text = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (err) {
     problems.push({ file, message: `cannot read xml file: ${(err as Error).message}` });
+    return null;
+  }
+  const entity = ENTITY_DECLARATION.exec(text);
+  if (entity) {
+    // VOC never needs them, and they can name other files (SYSTEM) or expand without bound (nesting).
+    const line = new LineIndex(text).lineOf(entity.index);
+    problems.push({ file, line, message: 'declares XML entities (<!ENTITY> in a DOCTYPE), which a VOC file never needs; refused' });
     return null;
   }
   const valid = XMLValidator.validate(text);
@@ -193,7 +216,15 @@ function readVocXml(
     problems.push({ file, line: valid.err.line, field: `column ${valid.err.col}`, message: `malformed XML: ${valid.err.msg}` });
     return null;
   }
-  const ann = (parser.parse(text) as Xml)['annotation'];
+  let doc: Xml;
+  try {
+    doc = parser.parse(text) as Xml;
+  } catch (err) {
+    // What the validator lets through and the parser does not (a DOCTYPE it cannot read).
+    problems.push({ file, line: 1, message: `malformed XML: ${(err as Error).message}` });
+    return null;
+  }
+  const ann = doc['annotation'];
   if (!isObject(ann)) {
     problems.push({ file, line: 1, message: 'expected an <annotation> root element (Pascal VOC xml)' });
     return null;

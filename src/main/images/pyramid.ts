@@ -6,26 +6,20 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type Sharp } from 'sharp';
 import { AppError } from '../../shared/errors';
 import { dzHasTile, dzMaxLevel } from '../../shared/deepzoom';
 import { TILE_EXT, type ImageRecord, type ImageView } from '../../shared/types';
 import { SingleFlight } from '../util/single-flight';
 import { exists, hashedFile, tempSibling, tilesDir, unreadable, writeAtomically, type ImageSource, type ProjectFiles } from './cache-files';
+import { imageWorkers } from './image-pool';
+import { DZ_NAME, TILE_SIZE } from './image-render';
 
+export { TILE_SIZE } from './image-render';
 /** Images whose longest side is over this get a preview of exactly this longest side. */
 export const PREVIEW_SIDE = 2048;
 /** Images whose longest side is over this get a tile pyramid. */
 export const PYRAMID_MIN_SIDE = 4096;
-export const TILE_SIZE = 512;
-/**
- * Tiles and previews are JPEG: cutting a 9000x7000 pyramid takes 2 s here against 4.3 s for WebP,
- * and a canvas has no use for their alpha (flattened onto black).
- */
-const JPEG_QUALITY = 85;
 const PREVIEW_EXT = 'jpeg';
-/** libvips names the pyramid folder after the output file: `<name>_files/`. */
-const DZ_NAME = 'pyramid';
 
 type SizedImage = Pick<ImageRecord, 'width' | 'height'>;
 
@@ -77,13 +71,7 @@ export async function ensurePreview(files: ProjectFiles, image: ImageSource & Si
   return previews.run(dest, async () => {
     if (await exists(dest)) return dest;
     const source = files.absolutePath(image.path);
-    await writeAtomically(dest, (temp) =>
-      decode(source)
-        .resize(size.width, size.height, { fit: 'fill' })
-        .flatten({ background: '#000000' })
-        .jpeg({ quality: JPEG_QUALITY })
-        .toFile(temp),
-    ).catch((err: unknown) => {
+    await writeAtomically(dest, (temp) => imageWorkers.run({ kind: 'preview', source, dest: temp, ...size })).catch((err: unknown) => {
       throw unreadable(image.path, err);
     });
     return dest;
@@ -122,7 +110,7 @@ export async function ensurePyramid(files: ProjectFiles, image: ImageSource & Si
     const work = tempSibling(dest);
     await fs.mkdir(work, { recursive: true });
     try {
-      await cutPyramid(files.absolutePath(image.path), work).catch((err: unknown) => {
+      await imageWorkers.run({ kind: 'pyramid', source: files.absolutePath(image.path), dest: work }).catch((err: unknown) => {
         throw unreadable(image.path, err);
       });
       const levels = path.join(work, `${DZ_NAME}_files`);
@@ -138,17 +126,4 @@ export async function ensurePyramid(files: ProjectFiles, image: ImageSource & Si
     }
     return dest;
   });
-}
-
-async function cutPyramid(source: string, work: string): Promise<void> {
-  await decode(source)
-    .flatten({ background: '#000000' })
-    .jpeg({ quality: JPEG_QUALITY })
-    .tile({ size: TILE_SIZE, overlap: 0, layout: 'dz', container: 'fs' })
-    .toFile(path.join(work, `${DZ_NAME}.dz`));
-}
-
-/** The file as the store sees it: EXIF orientation applied, any size, lenient about truncation. */
-function decode(source: string): Sharp {
-  return sharp(source, { limitInputPixels: false, failOn: 'none' }).rotate();
 }

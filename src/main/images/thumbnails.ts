@@ -2,20 +2,19 @@
  * @file Thumbnails for the image browser: WebP, longest side 256, EXIF-rotated the way the store's
  * sizes are, cached per content hash (cache-files.ts). Made on demand when a cell asks for one, and
  * in bulk by a background job (thumbnail-job.ts) after imports and when a project opens.
- * sharp decodes on libuv's thread pool, so none of this blocks the JS thread.
+ * The decode runs in an image worker thread under the pixel and time limits (image-render.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { AppError } from '../../shared/errors';
 import type { JobContext } from '../jobs/job-registry';
 import type { LabelStore } from '../store/label-store';
 import { forEachConcurrent } from '../util/pool';
 import { SingleFlight } from '../util/single-flight';
 import { cacheDir, exists, hashedFile, unreadable, writeAtomically, type ImageSource, type ProjectFiles } from './cache-files';
+import { imageWorkers } from './image-pool';
 
-export const THUMB_SIDE = 256;
-export const THUMB_QUALITY = 70;
+export { THUMB_QUALITY, THUMB_SIDE } from './image-render';
 export const THUMB_EXT = 'webp';
 /** Two at a time: sharp works off the JS thread, and a third would only queue on a 2-core box. */
 export const THUMB_CONCURRENCY = 2;
@@ -42,20 +41,11 @@ export async function ensureThumbnail(files: ProjectFiles, image: ImageSource): 
   return making.run(dest, async () => {
     if (await exists(dest)) return dest;
     const source = files.absolutePath(image.path);
-    await writeAtomically(dest, (temp) => renderThumbnail(source, temp)).catch((err: unknown) => {
+    await writeAtomically(dest, (temp) => imageWorkers.run({ kind: 'thumbnail', source, dest: temp })).catch((err: unknown) => {
       throw unreadable(image.path, err);
     });
     return dest;
   });
-}
-
-function renderThumbnail(source: string, dest: string): Promise<unknown> {
-  // failOn 'none': a truncated file still gets the thumbnail of what decodes (it is only a preview).
-  return sharp(source, { limitInputPixels: false, failOn: 'none' })
-    .rotate()
-    .resize(THUMB_SIDE, THUMB_SIDE, { fit: 'inside', withoutEnlargement: true })
-    .webp({ quality: THUMB_QUALITY })
-    .toFile(dest);
 }
 
 /**

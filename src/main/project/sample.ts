@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { makeDirs } from '../util/make-dirs';
 import { Rng } from '../util/rng';
 
 export const SAMPLE_CLASSES = ['circle', 'square', 'triangle'] as const;
@@ -218,8 +219,8 @@ export async function writeSampleDataset(dir: string, opts: SampleOptions = {}):
   if (!Number.isInteger(total) || total < 1) throw new RangeError(`images must be a positive integer, got ${total}`);
   const rng = new Rng(opts.seed ?? 0);
   for (const split of ['train', 'val']) {
-    fs.mkdirSync(path.join(dir, 'images', split), { recursive: true });
-    fs.mkdirSync(path.join(dir, 'labels', split), { recursive: true });
+    makeDirs(path.join(dir, 'images', split));
+    makeDirs(path.join(dir, 'labels', split));
   }
   // Background images: a fixed share, spread at random (about 1 in 15).
   const nBackground = Math.round(total / BACKGROUND_EVERY);

@@ -52,6 +52,11 @@ export interface RunningServer {
 }
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** The event socket carries nothing from the page; this only bounds what a peer can make us buffer. */
+export const WS_MAX_PAYLOAD = 64 * 1024;
+const WS_CLOSE_GRACE_MS = 1000;
+/** Unsent event bytes a client may have queued before it is dropped (progress events are ~300 bytes). */
+const WS_MAX_BUFFERED = 4 * 1024 * 1024;
 
 const UNAUTHORIZED_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>boxtune</title></head>
@@ -79,7 +84,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     setSecurityHeaders(res, port);
     if (!isAllowedHost(req, port)) return sendJson(res, 403, failure('UNAUTHORIZED', 'unexpected Host header'));
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = requestUrl(req, port);
+    if (!url) return sendJson(res, 400, failure('INVALID_INPUT', 'the request target is not a path'));
     const method = req.method ?? 'GET';
 
     // The launch URL: trade the token for a cookie and drop it from the address bar.
@@ -131,7 +137,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return sendJson(res, 400, failure('INVALID_INPUT', 'request body is not valid JSON'));
       }
     }
-    const apiMethod = decodeURIComponent(pathname.slice('/api/'.length));
+    let apiMethod: string;
+    try {
+      apiMethod = decodeURIComponent(pathname.slice('/api/'.length));
+    } catch {
+      return sendJson(res, 400, failure('INVALID_INPUT', 'the method name in the path is not valid percent-encoding'));
+    }
     sendJson(res, 200, await dispatch(apiMethod, args));
   }
 
@@ -177,7 +188,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   // ---- events over WebSocket -------------------------------------------------------------------
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string): void => {
@@ -185,15 +196,29 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     };
     if (!isAllowedHost(req, port) || !isSameOrigin(req)) return refuse(403, 'Forbidden');
     if (!isAuthorized(req, port, token)) return refuse(401, 'Unauthorized');
-    if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname !== '/api/events') return refuse(404, 'Not Found');
+    const url = requestUrl(req, port);
+    if (!url) return refuse(400, 'Bad Request');
+    if (url.pathname !== '/api/events') return refuse(404, 'Not Found');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  // The page only listens; anything it sends is ignored.
+  // The page only listens; anything it sends is ignored. A frame ws cannot accept (over
+  // WS_MAX_PAYLOAD, unmasked, reserved bits or opcodes, bad UTF-8) makes ws send the close frame
+  // with its code (1009, 1002, 1007) and then emit 'error': without a listener that error would end
+  // the process, training included. ws would wait 30 s for the peer's close frame; a peer that
+  // sends garbage gets a short grace instead.
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('error', () => {
+      setTimeout(() => ws.terminate(), WS_CLOSE_GRACE_MS).unref();
+    });
+  });
 
   const forward = (msg: ApiEventMessage): void => {
     const text = JSON.stringify(msg);
     for (const client of wss.clients) {
-      if (client.readyState === WebSocket.OPEN) client.send(text);
+      if (client.readyState !== WebSocket.OPEN) continue;
+      // A client that stops reading would make its queue grow with every event: drop it instead.
+      if (client.bufferedAmount > WS_MAX_BUFFERED) client.terminate();
+      else client.send(text);
     }
   };
   service.events.on('event', forward);
@@ -231,6 +256,15 @@ function setSecurityHeaders(res: ServerResponse, port: number): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+}
+
+/** The request target as a URL on our origin, or null when it is not a path (`//`, `http://[::1`). */
+function requestUrl(req: IncomingMessage, port: number): URL | null {
+  try {
+    return new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+  } catch {
+    return null;
+  }
 }
 
 function failure(code: ErrorCode, message: string): Result<never> {

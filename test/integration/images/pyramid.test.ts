@@ -8,22 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dzMaxLevel, dzTileGrid } from '../../../src/shared/deepzoom';
 import type { ImageRecord } from '../../../src/shared/types';
+import { imageWorkers } from '../../../src/main/images/image-pool';
 import { ensurePreview, ensurePyramid, ensureTile, imageView, PREVIEW_SIDE, TILE_SIZE } from '../../../src/main/images/pyramid';
 import type { LabelStore } from '../../../src/main/store/label-store';
 import { projectWithImages } from '../../helpers/image-project';
 
-const opened = vi.hoisted(() => [] as unknown[]);
-vi.mock('sharp', async (importOriginal) => {
-  const mod = await importOriginal<typeof import('sharp')>();
-  const counted = ((...args: Parameters<typeof mod.default>) => {
-    opened.push(args[0]);
-    return mod.default(...args);
-  }) as typeof mod.default;
-  return { ...mod, default: counted };
-});
 
 const W = 9000;
 const H = 7000;
@@ -98,7 +90,7 @@ describe('imageView', () => {
 
 describe('tile pyramid of a 9000x7000 image', () => {
   it('is cut once for many concurrent tile requests, into every DeepZoom level', async () => {
-    opened.length = 0;
+    const decodes = imageWorkers.stats().started;
     const t0 = performance.now();
     const requests = [
       { level: 14, col: 0, row: 0 },
@@ -109,7 +101,7 @@ describe('tile pyramid of a 9000x7000 image', () => {
     ];
     const files = await Promise.all(requests.map((t) => ensureTile(store, big, t)));
     cutMs = performance.now() - t0;
-    expect(opened.filter((src) => src === bigFile)).toHaveLength(1);
+    expect(imageWorkers.stats().started - decodes).toBe(1);
     for (const f of files) expect(fs.existsSync(f)).toBe(true);
 
     const dir = path.join(root, '.boxtune', 'cache', 'tiles', big.hash);
@@ -154,10 +146,10 @@ describe('tile pyramid of a 9000x7000 image', () => {
 
   it('reuses the cached pyramid without decoding the image again', async () => {
     await ensurePyramid(store, big);
-    opened.length = 0;
+    const decodes = imageWorkers.stats().started;
     const file = await ensureTile(store, big, { level: 12, col: 4, row: 3 });
     expect(fs.existsSync(file)).toBe(true);
-    expect(opened).toEqual([]);
+    expect(imageWorkers.stats().started).toBe(decodes);
   });
 
   it('answers NOT_FOUND for tiles outside the pyramid and for images too small to have one', async () => {
@@ -183,10 +175,10 @@ describe('tile pyramid of a 9000x7000 image', () => {
 
 describe('preview', () => {
   it('is exactly the size imageView promises, made once for concurrent requests', async () => {
-    opened.length = 0;
+    const decodes = imageWorkers.stats().started;
     const files = await Promise.all([ensurePreview(store, big), ensurePreview(store, big), ensurePreview(store, big)]);
     expect(new Set(files).size).toBe(1);
-    expect(opened.filter((src) => src === bigFile)).toHaveLength(1);
+    expect(imageWorkers.stats().started - decodes).toBe(1);
     expect(await sharp(files[0]!).metadata()).toMatchObject({ format: 'jpeg', width: 2048, height: 1593 });
     expect(await sharp(await ensurePreview(store, mid)).metadata()).toMatchObject({ width: PREVIEW_SIDE, height: 1365 });
     expect(await sharp(await ensurePreview(store, rotated)).metadata()).toMatchObject({ width: 1229, height: 2048 });

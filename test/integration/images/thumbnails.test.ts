@@ -6,9 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BoxtuneService } from '../../../src/main/app/service';
 import { JobRegistry, type JobContext } from '../../../src/main/jobs/job-registry';
+import { imageWorkers } from '../../../src/main/images/image-pool';
 import { ThumbnailJobs } from '../../../src/main/images/thumbnail-job';
 import { ensureThumbnail, makeThumbnails, missingThumbnails, thumbnailPath } from '../../../src/main/images/thumbnails';
 import { LabelStore } from '../../../src/main/store/label-store';
@@ -16,16 +17,6 @@ import type { JobInfo } from '../../../src/shared/types';
 import { projectWithImages } from '../../helpers/image-project';
 import { tmpDir } from '../../helpers/tmp';
 
-// Counts sharp pipelines per input file, to see that concurrent requests share one.
-const opened = vi.hoisted(() => [] as unknown[]);
-vi.mock('sharp', async (importOriginal) => {
-  const mod = await importOriginal<typeof import('sharp')>();
-  const counted = ((...args: Parameters<typeof mod.default>) => {
-    opened.push(args[0]);
-    return mod.default(...args);
-  }) as typeof mod.default;
-  return { ...mod, default: counted };
-});
 
 const photo = (width: number, height: number, background = '#4a7bd0'): Promise<Buffer> =>
   sharp({ create: { width, height, channels: 3, background } }).jpeg().toBuffer();
@@ -33,7 +24,6 @@ const photo = (width: number, height: number, background = '#4a7bd0'): Promise<B
 const stores: { close(): unknown }[] = [];
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
-  opened.length = 0;
 });
 
 function project(files: Record<string, Buffer>) {
@@ -51,9 +41,9 @@ describe('ensureThumbnail', () => {
     expect(await sharp(file).metadata()).toMatchObject({ format: 'webp', width: 256, height: 192 });
 
     const mtime = fs.statSync(file).mtimeMs;
-    opened.length = 0;
+    const decodes = imageWorkers.stats().started;
     expect(await ensureThumbnail(store, img)).toBe(file);
-    expect(opened).toEqual([]); // served from the cache, nothing decoded
+    expect(imageWorkers.stats().started).toBe(decodes); // served from the cache, nothing decoded
     expect(fs.statSync(file).mtimeMs).toBe(mtime);
   });
 
@@ -72,10 +62,10 @@ describe('ensureThumbnail', () => {
     const bytes = await photo(800, 600);
     const { store, images } = project({ 'x/one.jpg': bytes, 'y/two.jpg': bytes });
     expect(images[0]!.hash).toBe(images[1]!.hash);
-    opened.length = 0;
+    const decodes = imageWorkers.stats().started;
     const files = await Promise.all([...images, ...images, ...images].map((img) => ensureThumbnail(store, img)));
     expect(new Set(files).size).toBe(1);
-    expect(opened.filter((src) => typeof src === 'string')).toHaveLength(1);
+    expect(imageWorkers.stats().started - decodes).toBe(1);
     // Nothing half-written is left beside it.
     expect(fs.readdirSync(path.dirname(files[0]!))).toEqual([path.basename(files[0]!)]);
   });
