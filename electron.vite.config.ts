@@ -10,11 +10,13 @@ export default defineConfig({
     build: {
       externalizeDeps: true,
       // Workers are entries of their own, loaded as ./<name>.js beside index.js in a build
-      // (from source they load the .ts through a tsx bootstrap).
+      // (from source they load the .ts through a tsx bootstrap). Shared chunks sit beside them too,
+      // so `new URL('./batch-worker.js', import.meta.url)` resolves from whichever file holds the code.
       rolldownOptions: {
+        output: { chunkFileNames: '[name]-[hash].js' },
         input: {
           index: 'src/main/index.ts',
-          'worker-entry': 'src/main/jobs/worker-entry.ts',
+          'worker-entry': 'src/main/app/worker-entry.ts',
           'batch-worker': 'src/main/train/data/batch-worker.ts',
           'inspect-worker': 'src/main/model/zoo/inspect-worker.ts',
           'image-worker': 'src/main/images/image-worker.ts',

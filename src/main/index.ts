@@ -20,7 +20,8 @@ import { API_METHODS, type ApiEventMessage } from '../shared/api';
 import { toErrorInfo } from '../shared/errors';
 import { createDispatcher } from './app/dispatch';
 import { BoxtuneService } from './app/service';
-import { assetCacheControl, assetErrorStatus, parseImageAsset, parseImageId } from './images/image-assets';
+import { parseImageAsset, parseImageId } from './images/image-assets';
+import { assetCacheControl, assetErrorStatus } from './server/asset-http';
 import { contentSecurityPolicy } from './server/csp';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,16 +1,10 @@
 /**
- * @file The shape of `window.boxtune`, the preload's bridge. The renderer's tsconfig includes this
- * file (types only), never the preload's code.
+ * @file `window.boxtune`, the preload's bridge (its type lives in src/shared/api.ts). The renderer's
+ * tsconfig includes this file (types only), never the preload's code.
  */
-import type { ApiArgs, ApiEventMessage, ApiMethod, ApiValue } from '../shared/api';
-import type { Result } from '../shared/errors';
+import type { BoxtuneBridge } from '../shared/api';
 
-export type BoxtuneBridge = {
-  readonly [M in ApiMethod]: (args: ApiArgs<M>) => Promise<Result<ApiValue<M>>>;
-} & {
-  /** Subscribes to service events; returns the unsubscribe function. */
-  onEvent(cb: (msg: ApiEventMessage) => void): () => void;
-};
+export type { BoxtuneBridge };
 
 declare global {
   interface Window {

@@ -3,6 +3,7 @@
  * named methods; the HTTP server exposes the same names at POST /api/<method>. Every method takes
  * one plain-object argument and resolves to `Result<T>` on the wire; clients unwrap it.
  */
+import type { Result } from './errors';
 import type {
   AppInfo,
   BackendReport,
@@ -183,3 +184,11 @@ export interface ApiEventMessage<E extends ApiEventName = ApiEventName> {
   event: E;
   data: ApiEvents[E];
 }
+
+/** The shape of `window.boxtune`, the Electron preload's bridge: the Api as named methods plus events. */
+export type BoxtuneBridge = {
+  readonly [M in ApiMethod]: (args: ApiArgs<M>) => Promise<Result<ApiValue<M>>>;
+} & {
+  /** Subscribes to service events; returns the unsubscribe function. */
+  onEvent(cb: (msg: ApiEventMessage) => void): () => void;
+};

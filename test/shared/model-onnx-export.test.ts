@@ -24,7 +24,7 @@ import { evaluateDetector, type EvalSample } from '../../src/main/infer/evaluate
 import { nonMaxSuppression } from '../../src/main/infer/nms';
 import { iouOne } from '../../src/main/metrics/iou';
 import { OnnxDetector } from '../../src/main/infer/onnx-detector';
-import { readOnnxMetadataProps } from '../../src/main/infer/onnx-metadata';
+import { readOnnxMetadataProps } from '../../src/main/model/onnx/onnx-metadata';
 import { buildOnnx, decodeModel, exportOnnx } from '../../src/main/model/onnx';
 import { readPtFile, type PtCheckpoint, type TensorView } from '../../src/main/model/pt/pt-reader';
 import { YoloModel } from '../../src/main/model/yolo';

@@ -41,7 +41,7 @@ import type {
 import { SPLITS } from '../../shared/types';
 import { planSplits } from '../dataset/splits';
 import { JobRegistry } from '../jobs/job-registry';
-import { runInWorker } from '../jobs/run-in-worker';
+import { runTask } from './worker-tasks';
 import { BoxEditor } from '../store/box-editor';
 import { ClassManager } from '../store/class-manager';
 import { UI_BUSY_TIMEOUT_MS, withBusyTimeout } from '../store/db';
@@ -52,7 +52,7 @@ import { contentTypeFor } from '../images/content-type';
 import { resolveImageAsset, type AssetFile, type ImageAsset } from '../images/image-assets';
 import { imageView } from '../images/pyramid';
 import { ThumbnailJobs } from '../images/thumbnail-job';
-import { preflight, TrainService } from '../train/train-service';
+import { preflight, TrainService } from './train-service';
 import { describeBackends } from '../model/backend-report';
 import { inspectModelFileInWorker, ModelZoo } from '../model/zoo';
 import { makeDirs } from '../util/make-dirs';
@@ -147,10 +147,10 @@ export class BoxtuneService implements Api {
       'sample',
       'Sample project',
       async (ctx) => {
-        const sample = await runInWorker<{ yamlPath: string }>({ kind: 'sample', dir, ...(args.images ? { images: args.images } : {}) }, ctx);
+        const sample = await runTask<{ yamlPath: string }>({ kind: 'sample', dir, ...(args.images ? { images: args.images } : {}) }, ctx);
         const store = LabelStore.create(dir, 'Sample project');
         store.close();
-        return runInWorker<ImportSummary>({ kind: 'import', root: dir, request: { format: 'yolo', source: sample.yamlPath } }, ctx);
+        return runTask<ImportSummary>({ kind: 'import', root: dir, request: { format: 'yolo', source: sample.yamlPath } }, ctx);
       },
       () => this.setStore(LabelStore.open(dir)),
     );
@@ -336,7 +336,7 @@ export class BoxtuneService implements Api {
     const job = this.jobs.start(
       'import',
       `Import ${path.basename(args.source)}`,
-      (ctx) => runInWorker<ImportSummary>({ kind: 'import', root, request: { ...args, source: path.resolve(args.source) } }, ctx),
+      (ctx) => runTask<ImportSummary>({ kind: 'import', root, request: { ...args, source: path.resolve(args.source) } }, ctx),
       () => {
         this.projectChanged(root);
         if (this.store?.root === root) this.thumbnails.startQuietly(this.store);
@@ -348,7 +348,7 @@ export class BoxtuneService implements Api {
   async 'dataset.export'(args: ExportRequest): Promise<{ jobId: string }> {
     const root = this.requireStore().root;
     const job = this.jobs.start('export', `Export ${args.format.toUpperCase()}`, (ctx) =>
-      runInWorker<ExportSummary>({ kind: 'export', root, request: { ...args, dir: path.resolve(args.dir) } }, ctx),
+      runTask<ExportSummary>({ kind: 'export', root, request: { ...args, dir: path.resolve(args.dir) } }, ctx),
     );
     return { jobId: job.id };
   }
@@ -408,7 +408,7 @@ export class BoxtuneService implements Api {
     const job = this.jobs.start(
       'predict',
       `Predict ${split} with ${name}`,
-      (ctx) => runInWorker<PredictSplitResult>({ kind: 'predict', root, request }, ctx),
+      (ctx) => runTask<PredictSplitResult>({ kind: 'predict', root, request }, ctx),
       () => this.projectChanged(root),
     );
     return { jobId: job.id };

@@ -5,7 +5,7 @@
  * project are ever served, and no part of a URL is ever joined into a path: each part is matched
  * whole against a pattern and turned into numbers first.
  */
-import { AppError, type ErrorCode } from '../../shared/errors';
+import { AppError } from '../../shared/errors';
 import { TILE_EXT } from '../../shared/types';
 import type { LabelStore } from '../store/label-store';
 import { contentTypeFor } from './content-type';
@@ -71,34 +71,5 @@ export async function resolveImageAsset(store: LabelStore, id: number, asset: Im
       return file(await ensurePreview(store, image), 'image/jpeg');
     case 'tile':
       return file(await ensureTile(store, image, asset), 'image/jpeg');
-  }
-}
-
-/**
- * Cache-Control for a derived file. URLs carry `?v=<first 16 hex of the hash>` (lib/api.ts); ids
- * restart in every project, so the version is what makes a URL name one content:
- * - the right version: the bytes never change, cache for a year;
- * - no version: like the original file, an hour;
- * - another version (a URL from another project): answer, but never cache it under that URL.
- */
-export function assetCacheControl(hash: string, version: string | null): string {
-  if (version === null) return 'private, max-age=3600';
-  return version === hash.slice(0, 16) ? 'private, max-age=31536000, immutable' : 'no-store';
-}
-
-/** The HTTP status for an error thrown while resolving an asset. */
-export function assetErrorStatus(code: ErrorCode): number {
-  switch (code) {
-    case 'INVALID_INPUT':
-      return 400;
-    case 'NOT_FOUND':
-    case 'FILE_NOT_FOUND':
-      return 404;
-    case 'NO_PROJECT':
-      return 409;
-    case 'FILE_UNREADABLE':
-      return 422;
-    default:
-      return 500;
   }
 }

@@ -17,7 +17,7 @@ import { AppError } from '../../shared/errors';
 import type { DetectionBox } from '../../shared/types';
 import type { RgbImage } from '../images/letterbox';
 import { nonMaxSuppression, type Detections, type NmsOptions } from './nms';
-import { parseUltralyticsMetadata, readOnnxMetadataProps, type ModelMetadata } from './onnx-metadata';
+import { parseUltralyticsMetadata, readOnnxMetadataProps, type ModelMetadata } from '../model/onnx/onnx-metadata';
 import { prepareInput, scaleBoxes, type ImageSize, type ModelInput, type PreprocessMode } from './preprocess';
 
 const require = createRequire(import.meta.url);

@@ -1,22 +1,29 @@
 /**
- * @file Runs a WorkerTask in a worker thread and bridges it to a job: progress flows to the job,
- * the job's AbortSignal sets a shared flag the worker polls, errors come back with their codes.
+ * @file Runs one task in a worker thread and bridges it to a job: progress flows to the job, the
+ * job's AbortSignal sets a shared flag the worker polls, errors come back with their codes. Generic:
+ * the caller names the worker's entry module and the task it understands (app/worker-tasks.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { AppError } from '../../shared/errors';
+import { AppError, type ErrorInfo } from '../../shared/errors';
 import type { JobContext } from './job-registry';
-import type { WorkerInput, WorkerMessage, WorkerTask } from './worker-tasks';
 
-/** From source the entry is TypeScript (loaded through a tsx bootstrap); in a build it is JavaScript. */
-function workerUrl(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? './worker-bootstrap.mjs' : './worker-entry.js', import.meta.url);
+export type WorkerMessage =
+  | { type: 'progress'; phase: string; done: number; total: number }
+  /** A task-specific event (training progress) passed through to the job's owner. */
+  | { type: 'event'; data: unknown }
+  | { type: 'done'; result: unknown }
+  | { type: 'error'; error: ErrorInfo };
+
+export interface WorkerInput<Task> {
+  task: Task;
+  /** Int32Array[0] set to 1 by the parent to cancel: read synchronously inside tight loops. */
+  cancelFlag: SharedArrayBuffer;
 }
 
-export function runInWorker<T>(task: WorkerTask, ctx: JobContext, onEvent?: (data: unknown) => void): Promise<T> {
+export function runInWorker<T, Task extends { kind: string }>(entry: URL, task: Task, ctx: JobContext, onEvent?: (data: unknown) => void): Promise<T> {
   const cancelFlag = new SharedArrayBuffer(4);
-  const input: WorkerInput = { task, cancelFlag };
-  const worker = new Worker(workerUrl(), { workerData: input });
+  const input: WorkerInput<Task> = { task, cancelFlag };
+  const worker = new Worker(entry, { workerData: input });
   const onAbort = (): void => void Atomics.store(new Int32Array(cancelFlag), 0, 1);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   return new Promise<T>((resolve, reject) => {

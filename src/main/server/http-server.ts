@@ -22,7 +22,8 @@ import { AppError, toErrorInfo, type ErrorCode, type Result } from '../../shared
 import type { Dispatch } from '../app/dispatch';
 import type { BoxtuneService } from '../app/service';
 import type { AssetFile } from '../images/image-assets';
-import { assetCacheControl, assetErrorStatus, parseImageAsset, parseImageId } from '../images/image-assets';
+import { parseImageAsset, parseImageId } from '../images/image-assets';
+import { assetCacheControl, assetErrorStatus } from './asset-http';
 import { isAllowedHost, isAuthorized, isSameOrigin, newToken, tokenCookie, tokensEqual } from './auth';
 import { contentSecurityPolicy } from './csp';
 import { pipeFile, serveStatic } from './static-files';

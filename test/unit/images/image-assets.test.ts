@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assetCacheControl, assetErrorStatus, parseImageAsset, parseImageId } from '../../../src/main/images/image-assets';
+import { parseImageAsset, parseImageId } from '../../../src/main/images/image-assets';
+import { assetCacheControl, assetErrorStatus } from '../../../src/main/server/asset-http';
 
 describe('image asset paths', () => {
   it('parses the four kinds', () => {

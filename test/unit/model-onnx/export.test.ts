@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxDetector } from '../../../src/main/infer/onnx-detector';
-import { parsePyLiteral, parseUltralyticsMetadata, readOnnxMetadataProps } from '../../../src/main/infer/onnx-metadata';
+import { parsePyLiteral, parseUltralyticsMetadata, readOnnxMetadataProps } from '../../../src/main/model/onnx/onnx-metadata';
 import { buildOnnx, decodeModel, exportOnnx, pyNamesDict, pyStr, readBoxtuneInfo } from '../../../src/main/model/onnx';
 import { YoloModel } from '../../../src/main/model/yolo';
 import { Rng } from '../../../src/main/util/rng';

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { ModelInspection } from '../../../shared/types';
-import { parseUltralyticsMetadata, readOnnxMetadataProps } from '../../infer/onnx-metadata';
+import { parseUltralyticsMetadata, readOnnxMetadataProps } from '../onnx/onnx-metadata';
 import { decodeCheckpoint } from '../checkpoint';
 import { MAX_CLASSES } from '../limits';
 import { checkModelFileSize } from '../model-file';

@@ -4,7 +4,7 @@
  */
 import type { ApiMethod } from '../../../shared/api';
 import type { Result } from '../../../shared/errors';
-import type { BoxtuneBridge } from '../../../preload/index.d';
+import type { BoxtuneBridge } from '../../../shared/api';
 import type { Transport } from './transport';
 
 export function createElectronTransport(bridge: BoxtuneBridge): Transport {

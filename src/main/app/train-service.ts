@@ -10,13 +10,13 @@ import path from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { TrainPreflight, TrainProgress, TrainRequest, TrainRunDetail, TrainRunSummary } from '../../shared/types';
 import type { JobRegistry } from '../jobs/job-registry';
-import { runInWorker } from '../jobs/run-in-worker';
+import { runTask } from './worker-tasks';
 import { LabelStore } from '../store/label-store';
 import { RunStore, type RunRow } from '../store/runs';
-import { trainOptionArgs } from './request-args';
-import type { TrainEvent } from './trainer';
-import type { EpochRow } from './train-state';
-import { HEARTBEAT_MS, markActive, markInactive, markInterrupted, OWNER } from './run-liveness';
+import { trainOptionArgs } from '../train/request-args';
+import type { TrainEvent } from '../train/trainer';
+import type { EpochRow } from '../train/train-state';
+import { HEARTBEAT_MS, markActive, markInactive, markInterrupted, OWNER } from '../train/run-liveness';
 
 interface RunMetrics {
   rows: EpochRow[];
@@ -97,7 +97,7 @@ export class TrainService {
       heartbeat.unref();
       let done: TrainProgress | null = null;
       try {
-        const result = await runInWorker({ kind: 'train', args }, ctx, (data) => {
+        const result = await runTask({ kind: 'train', args }, ctx, (data) => {
           const e = data as TrainEvent;
           const progress = toProgress(runId, e, metrics);
           if (!progress) return;

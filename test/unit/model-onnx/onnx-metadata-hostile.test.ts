@@ -4,7 +4,7 @@
  * 4-billion-entry array and ran the heap out after 35 s).
  */
 import { describe, expect, it } from 'vitest';
-import { parsePyLiteral, parseUltralyticsMetadata } from '../../../src/main/infer/onnx-metadata';
+import { parsePyLiteral, parseUltralyticsMetadata } from '../../../src/main/model/onnx/onnx-metadata';
 import { MAX_CLASSES } from '../../../src/main/model/limits';
 
 /** Runs `fn`, which must throw within 500 ms; returns the error's message. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePyLiteral, parseUltralyticsMetadata, readOnnxMetadataProps, readVarint } from '../../../src/main/infer/onnx-metadata';
+import { parsePyLiteral, parseUltralyticsMetadata, readOnnxMetadataProps, readVarint } from '../../../src/main/model/onnx/onnx-metadata';
 
 /** Minimal protobuf writer for the test model. */
 function varint(n: number): number[] {

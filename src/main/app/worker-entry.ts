@@ -8,9 +8,10 @@ import { exportDataset } from '../dataset/export';
 import { importDataset } from '../dataset/import';
 import { writeSampleDataset } from '../project/sample';
 import { LabelStore } from '../store/label-store';
-import type { WorkerInput, WorkerMessage, WorkerTask } from './worker-tasks';
+import type { WorkerInput, WorkerMessage } from '../jobs/run-in-worker';
+import type { WorkerTask } from './worker-tasks';
 
-const { task, cancelFlag } = workerData as WorkerInput;
+const { task, cancelFlag } = workerData as WorkerInput<WorkerTask>;
 const cancelled = new Int32Array(cancelFlag);
 const isCancelled = (): boolean => Atomics.load(cancelled, 0) === 1;
 const post = (msg: WorkerMessage): void => parentPort!.postMessage(msg);

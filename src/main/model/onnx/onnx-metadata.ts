@@ -9,7 +9,7 @@
  * The file may be hostile: class indices and counts are checked (see class-names.ts) and literals
  * may not nest without end, so a crafted names entry gets an error instead of a giant array.
  */
-import { classNamesFrom } from '../model/class-names';
+import { classNamesFrom } from '../class-names';
 
 /** What Ultralytics writes into an exported model's metadata, parsed. */
 export interface ModelMetadata {
