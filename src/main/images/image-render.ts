@@ -37,14 +37,20 @@ const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif']);
 export async function renderImage(task: ImageTask, timeLimitSeconds: number): Promise<void> {
   // stat never opens: a FIFO would block libvips' open for good, a device would be read without end.
   if (!(await fs.stat(task.source)).isFile()) throw new Error('not a regular file (a device, FIFO or socket)');
-  const meta = await sharp(task.source, { limitInputPixels: false }).metadata();
+  // The header first (one open serves it and the pipeline): what it is and its declared size.
+  const image = decode(task.source);
+  const meta = await image.metadata().catch(async (err: unknown) => {
+    // Over the limit: read the header again without it, to say the size it declares.
+    if (!/exceeds pixel limit/.test((err as Error).message)) throw err;
+    return sharp(task.source, { limitInputPixels: false }).metadata();
+  });
   if (!meta.format || !RASTER_FORMATS.has(meta.format)) {
     throw new Error(`${meta.format ?? 'unknown'} content is not a raster image boxtune reads (JPEG, PNG, WebP, TIFF)`);
   }
   const refused = overPixelLimit(meta.width ?? 0, meta.height ?? 0);
   if (refused) throw new Error(refused);
   try {
-    await pipeline(task, decode(task.source).timeout({ seconds: timeLimitSeconds }));
+    await pipeline(task, image.timeout({ seconds: timeLimitSeconds }));
   } catch (err) {
     const message = (err as Error).message ?? String(err);
     const timeout = /^timeout: (\d+)% complete/.exec(message);
