@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Three suites: core (self-contained, makes its own fixtures), shared (reads ../shared datasets,
-// models and golden arrays), e2e (real Chromium against the real server). `npm test` runs all.
+// Three suites: core (self-contained, makes its own fixtures), golden (reads ../shared: real datasets,
+// models and Ultralytics' golden arrays), e2e (real Chromium against the real server). `npm test` runs all.
 export default defineConfig({
   test: {
     projects: [
@@ -17,8 +17,8 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'shared',
-          include: ['test/shared/**/*.test.ts'],
+          name: 'golden',
+          include: ['test/golden/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
           testTimeout: 300_000,
