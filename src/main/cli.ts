@@ -119,7 +119,8 @@ function runImport(args: ParsedArgs, out: Out): number {
   }
   const root = projectDir(args);
   // No project there yet: make one, as a user who names a fresh folder expects, and say so. If the
-  // import then fails (it is all-or-nothing), the empty project made for it is removed again.
+  // import then fails (it is all-or-nothing), the empty project made for it is removed again,
+  // unless `create` asked for it.
   const created = !LabelStore.isProject(root) ? createdProject(root) : null;
   const store = created?.store ?? LabelStore.open(root);
   if (created) out(`created project "${store.name}" in ${store.root}`);
@@ -153,7 +154,8 @@ function runImport(args: ParsedArgs, out: Out): number {
   } finally {
     progress.end();
     store.close();
-    if (created && !imported) created.undo();
+    // `create` asked for the project itself: it stays, empty, as it did before this import.
+    if (created && !imported && !boolOption(args.options.get('create'))) created.undo();
   }
 }
 
