@@ -65,6 +65,9 @@ function post(method: string, body: string): Promise<Reply> {
         port: app.port,
         method: 'POST',
         path: `/api/${method}`,
+        // A fresh connection per call: a pooled keep-alive socket the server has already timed out
+        // (5 s idle, easily reached while the cases are generated on a loaded machine) hangs up.
+        agent: false,
         headers: {
           Host: `127.0.0.1:${app.port}`,
           Authorization: `Bearer ${app.token}`,
