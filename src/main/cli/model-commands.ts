@@ -19,6 +19,7 @@ import { BatchLoader } from '../train/data/loader';
 import { V8DetectionLoss } from '../train/loss/detection-loss';
 import { validate } from '../train/validator';
 import type { ParsedArgs } from './args';
+import { makeDirs } from '../util/make-dirs';
 import { TerminalProgress } from './progress';
 
 type Out = (line: string) => void;
@@ -119,7 +120,7 @@ export async function runPredict(args: ParsedArgs, out: Out): Promise<number> {
     ? fs.readdirSync(source).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase() as never)).sort().map((f) => path.join(source, f))
     : [source];
   const outDir = path.resolve(args.options.get('project') ?? 'runs/predict', 'labels');
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const detector = await OnnxDetector.load(modelPath);
   try {
     const conf = num(args, 'conf', 0.25);

@@ -17,6 +17,7 @@ import { AppError } from '../../shared/errors';
 import type { DetectionBox } from '../../shared/types';
 import type { RgbImage } from '../images/letterbox';
 import { nonMaxSuppression, type Detections, type NmsOptions } from './nms';
+import { checkModelFileSize } from '../model/model-file';
 import { parseUltralyticsMetadata, readOnnxMetadataProps, type ModelMetadata } from '../model/onnx/onnx-metadata';
 import { prepareInput, scaleBoxes, type ImageSize, type ModelInput, type PreprocessMode } from './preprocess';
 
@@ -118,6 +119,7 @@ export class OnnxDetector {
         );
       }
     }
+    checkModelFileSize(modelPath); // a device, a FIFO or a 50 GB file is refused before any read
     let bytes: Buffer;
     try {
       bytes = await fs.readFile(modelPath);

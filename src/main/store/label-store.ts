@@ -25,6 +25,7 @@ import type {
 import { IMAGE_STATUSES } from '../../shared/types';
 import type { ExportDataset, ImportPlan } from '../formats/types';
 import { classColor } from './colors';
+import { makeDirs } from '../util/make-dirs';
 import { DB_FILE, openDatabase, type Db } from './db';
 import { BOX_TRIGGER_NAMES, BOX_TRIGGERS_SQL } from './migrations';
 
@@ -93,7 +94,7 @@ export class LabelStore {
   /** Creates a project in `root` (created if missing). Fails if a project is already there. */
   static create(root: string, name?: string): LabelStore {
     const abs = path.resolve(root);
-    fs.mkdirSync(abs, { recursive: true });
+    makeDirs(abs); // not mkdirSync({ recursive }): it never returns for some paths (under /proc)
     const file = path.join(abs, DB_FILE);
     if (fs.existsSync(file)) throw new AppError('PROJECT_EXISTS', `a boxtune project already exists in ${abs}`);
     const store = new LabelStore(openDatabase(file, { create: true }), abs);
