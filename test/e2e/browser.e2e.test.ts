@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImagePage, ImageFilter } from '../../src/shared/types';
-import { apiCall, repoRoot, type ServedApp, useE2e } from '../helpers/e2e';
+import { apiCall, repoRoot, type ServedApp, useE2e, openPage } from '../helpers/e2e';
 
 const screenshots = path.join(repoRoot, 'test-results/screenshots');
 const shot = (name: string): string => path.join(screenshots, `browser-${name}.png`);
@@ -27,13 +27,7 @@ const totalText = (page: Page) => page.getByTestId('image-total');
 
 describe('image browser', () => {
   it('shows thumbnails, filters with counts, opens an image and comes back to the same filter', async () => {
-    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    const { context, page, errors: pageErrors } = await openPage(e2e.browser);
 
     await page.goto(e2e.app.url);
     await page.getByTestId('open-sample').click();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, type ServedApp, useE2e } from '../helpers/e2e';
+import { repoRoot, type ServedApp, useE2e, openPage } from '../helpers/e2e';
 
 // shared/ sits beside the checkout, wherever it is cloned.
 const coco8 = path.resolve(repoRoot, '../shared/data/coco8');
@@ -29,13 +29,7 @@ async function rowNames(page: Page): Promise<string[]> {
 
 describe('browser shell', () => {
   it('imports coco8 through the UI and lists its 8 images', async () => {
-    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    const { context, page, errors: pageErrors } = await openPage(e2e.browser);
 
     // The launch URL swaps the token for a cookie and lands on / without it.
     await page.goto(e2e.app.url);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCheckpoint } from '../../src/main/model/checkpoint';
 import { YoloModel } from '../../src/main/model/yolo';
 import { SAMPLE_CLASSES } from '../../src/main/project/sample';
-import { apiCall, repoRoot, type ServedApp, useE2e } from '../helpers/e2e';
+import { apiCall, repoRoot, type ServedApp, useE2e, openPage } from '../helpers/e2e';
 import { tinyYolo11Yaml } from '../helpers/model-fixtures';
 import { trainingBackend } from '../helpers/train-backend';
 
@@ -38,13 +38,7 @@ const e2e = useE2e('boxtune-e2e-train-', {
 
 describe('train view', () => {
   it('fine-tunes the sample project from a local checkpoint with live progress, a summary and history', async () => {
-    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    const { context, page, errors: pageErrors } = await openPage(e2e.browser, { viewport: { width: 1280, height: 860 }, acceptDownloads: true });
 
     await page.goto(e2e.app.url);
     await page.getByTestId('open-sample').click();

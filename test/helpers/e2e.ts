@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { suiteTmpDir } from './tmp';
 
@@ -176,4 +176,19 @@ export function apiCall<T>(page: Page, method: string, args: unknown): Promise<T
     },
     [method, args] as const,
   ) as Promise<T>;
+}
+
+/** A new page in its own context, with every page error and console error collected in `errors`. */
+export async function openPage(
+  browser: Browser,
+  options: BrowserContextOptions = { viewport: { width: 1280, height: 800 } },
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  return { context, page, errors };
 }
