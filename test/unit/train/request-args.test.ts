@@ -26,7 +26,7 @@ describe('train options -> train arguments', () => {
   });
 
   it('passes each value through to the parsed arguments', () => {
-    expect(API_SCHEMAS['train.start'].parse({ model: 'm.pt', ...everyOption })).toMatchObject(everyOption);
+    expect(API_SCHEMAS['train.start'].parse({ model: '/models/m.pt', ...everyOption })).toMatchObject(everyOption);
     const args = parseTrainArgs({ model: 'm.pt', data: 'data.yaml', ...trainOptionArgs(everyOption) });
     for (const [option, value] of Object.entries(everyOption)) expect(args[TRAIN_OPTION_ARGS[option as TrainOption]], option).toBe(value);
     expect(trainOptionArgs(everyOption)).toEqual({
