@@ -43,8 +43,9 @@ describe('Label view with a 6000x4000 image', () => {
   it('draws the preview zoomed out and full-resolution tiles where zoomed in', async () => {
     await page.goto(e2e.app.url);
     await page.locator(`[data-testid=image-cell][data-image-id="${imageId}"]`).click();
-    await expect.poll(() => canvas().getAttribute('data-box-count')).toBe('60');
-    await expect.poll(() => requests.includes(`/api/images/${imageId}/preview`)).toBe(true);
+    // The first image waits for the image worker threads to start and the preview to be made.
+    await expect.poll(() => canvas().getAttribute('data-box-count'), { timeout: 15_000 }).toBe('60');
+    await expect.poll(() => requests.includes(`/api/images/${imageId}/preview`), { timeout: 15_000 }).toBe(true);
     expect(requests).not.toContain(`/api/images/${imageId}/file`);
     expect(tileRequests()).toEqual([]);
 

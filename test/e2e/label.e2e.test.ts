@@ -91,9 +91,12 @@ function id(name: string): number {
 
 const canvas = (): ReturnType<Page['getByTestId']> => page.getByTestId('annotation-canvas');
 
-/** Waits until the canvas shows `name` with `boxes` boxes. */
+/**
+ * Waits until the canvas shows `name` with `boxes` boxes. The first image of a session waits for the
+ * image worker threads to start (seconds from source on a loaded machine); speed is the bench's job.
+ */
 async function onImage(name: string, boxes?: number): Promise<void> {
-  await expect.poll(() => canvas().getAttribute('data-image-id')).toBe(String(id(name)));
+  await expect.poll(() => canvas().getAttribute('data-image-id'), { timeout: 15_000 }).toBe(String(id(name)));
   if (boxes !== undefined) await expect.poll(() => canvas().getAttribute('data-box-count')).toBe(String(boxes));
 }
 
