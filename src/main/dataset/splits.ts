@@ -73,6 +73,16 @@ export function targetCounts(total: number, ratios: readonly number[]): number[]
 }
 
 /**
+ * The plan for a request of any scope: 'train' re-splits only the images now in train (e.g. to carve
+ * a val split out of it), the others go to planSplits as they are.
+ */
+export function planSplitRequest(images: readonly SplitCandidate[], req: SplitRequest): Map<number, Split> {
+  return req.scope === 'train'
+    ? planSplits(images.filter((i) => i.split === 'train'), { ...req, scope: 'all' })
+    : planSplits(images, { ...req, scope: req.scope ?? 'unassigned' });
+}
+
+/**
  * Plans a split for the images in scope. Returns the split for every image in scope ('unassigned':
  * images whose split is 'none'; 'all': every image); under 'all' some may equal their current split.
  */
