@@ -67,8 +67,9 @@ describe('browser shell', () => {
     // (Page functions rather than strings: the page's CSP forbids eval, which string predicates need.)
     const thumbs = page.locator('[data-testid=image-cell] img');
     type Img = { complete: boolean; naturalWidth: number };
+    // The first thumbnails wait for the image worker threads to start (a wait, not a speed check).
     await expect
-      .poll(() => thumbs.evaluateAll((els) => els.filter((e) => (e as unknown as Img).complete && (e as unknown as Img).naturalWidth > 0).length))
+      .poll(() => thumbs.evaluateAll((els) => els.filter((e) => (e as unknown as Img).complete && (e as unknown as Img).naturalWidth > 0).length), { timeout: 15_000 })
       .toBe(8);
 
     // Filters: the val split holds 4 of them.
