@@ -1,9 +1,11 @@
 /**
  * @file App settings kept between launches (recent projects), in a small JSON file written
- * atomically (temp file + rename) so a crash never leaves it half-written.
+ * atomically (util/atomic-write) so a crash never leaves it half-written.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write';
+import { makeDirs } from '../util/make-dirs';
 
 interface SettingsData {
   recentProjects: string[];
@@ -35,9 +37,7 @@ export class Settings {
   }
 
   private write(data: SettingsData): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(data, null, 2));
-    fs.renameSync(tmp, this.file);
+    makeDirs(path.dirname(this.file));
+    writeFileAtomic(this.file, JSON.stringify(data, null, 2));
   }
 }

@@ -8,15 +8,14 @@
  * const boxes = await det.detect('bus.jpg', { conf: 0.25 }); // [{ classId, score, x, y, w, h }]
  * await det.dispose();
  */
-import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { AppError } from '../../shared/errors';
 import type { DetectionBox } from '../../shared/types';
 import type { RgbImage } from '../images/letterbox';
 import { nonMaxSuppression, type Detections, type NmsOptions } from './nms';
+import { describeInferenceProviders } from '../model/backend-report';
 import { checkModelFileSize } from '../model/model-file';
 import { parseUltralyticsMetadata, readOnnxMetadataProps, type ModelMetadata } from '../model/onnx/onnx-metadata';
 import { prepareInput, scaleBoxes, type ImageSize, type ModelInput, type PreprocessMode } from './preprocess';
@@ -108,16 +107,10 @@ export class OnnxDetector {
       throw new AppError('INVALID_INPUT', `Unsupported device: "${String(device)}". Should be one of: ${Object.keys(DEVICE_PROVIDERS).join(', ')}`);
     }
     // Asking onnxruntime for a provider whose library is absent makes it log a red "Failed to load
-    // libonnxruntime_providers_shared.so" before it fails: check the files first and say it plainly.
+    // libonnxruntime_providers_shared.so" before it fails: the backend report checks the files first.
     if (device === 'cuda') {
-      const missing = missingCudaProviderLibrary();
-      if (missing) {
-        throw new AppError(
-          'INVALID_INPUT',
-          `cannot predict on device 'cuda': onnxruntime-node's CUDA provider is not installed (no ${missing}); run \`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js\` (needs CUDA 12 and cuDNN 9), or use device 'cpu'`,
-          { device, missing },
-        );
-      }
+      const cuda = describeInferenceProviders().find((p) => p.name === 'cuda');
+      if (!cuda?.available) throw new AppError('INVALID_INPUT', `cannot predict on device 'cuda': ${cuda?.detail ?? 'no CUDA provider'}; use device 'cpu'`, { device });
     }
     checkModelFileSize(modelPath); // a device, a FIFO or a 50 GB file is refused before any read
     let bytes: Buffer;
@@ -240,31 +233,9 @@ export function toImageDetections(d: Detections, input: Omit<ModelInput, 'tensor
   return out;
 }
 
-/** The CUDA provider's libraries sit beside onnxruntime's binding; the first one missing, or null. */
-function missingCudaProviderLibrary(): string | null {
-  const { platform, arch } = process;
-  if ((platform !== 'linux' && platform !== 'win32') || arch !== 'x64') return `a CUDA build for ${platform}-${arch}`;
-  const libs = platform === 'linux'
-    ? ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so']
-    : ['onnxruntime_providers_shared.dll', 'onnxruntime_providers_cuda.dll'];
-  const binRoot = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin');
-  const dirs = existsSync(binRoot) ? readdirSync(binRoot).map((napi) => path.join(binRoot, napi, platform, arch)) : [];
-  const binDir = dirs.find((d) => existsSync(path.join(d, 'onnxruntime_binding.node')));
-  if (!binDir) return `onnxruntime_binding.node for ${platform}-${arch}`;
-  return libs.find((lib) => !existsSync(path.join(binDir, lib))) ?? null;
-}
-
 function sessionError(device: Device, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  if (device === 'cuda') {
-    const cuda = ort()
-      .listSupportedBackends()
-      .find((b) => b.name === 'cuda');
-    const hint = cuda && !cuda.bundled
-      ? "onnxruntime-node's CUDA provider is not bundled: reinstall it with ONNXRUNTIME_NODE_INSTALL_CUDA=v12 npm install onnxruntime-node (needs CUDA 12 and cuDNN 9)"
-      : 'check that CUDA 12 and cuDNN 9 libraries are on the library path';
-    return `cannot start onnxruntime on device 'cuda': ${msg}. ${hint}, or use device 'cpu'.`;
-  }
+  if (device === 'cuda') return `cannot start onnxruntime on device 'cuda': ${msg}. Check that CUDA 12 and cuDNN 9 libraries are on the library path, or use device 'cpu'.`;
   return `cannot create an onnxruntime session on device '${device}': ${msg}`;
 }
 

@@ -263,6 +263,11 @@ function inferenceStatuses(probe: Probe): { runtime: string; providers: BackendS
  * run. `started` (the training worker's initBackend result) makes the training choice and its
  * load failures authoritative; without it the choice is the best backend whose files are present.
  */
+/** onnxruntime's providers on this machine (CUDA first), each with why it can or cannot run. */
+export function describeInferenceProviders(env?: Partial<ProbeEnv>): BackendStatus<InferenceProviderName>[] {
+  return inferenceStatuses(new Probe(probeEnv(env))).providers;
+}
+
 export function describeBackends(opts: DescribeOptions = {}): BackendReport {
   const probe = new Probe(probeEnv(opts.env));
   const backends = TRAINING.map((b) => trainingStatus(probe, b));

@@ -95,28 +95,26 @@ export class ModelZoo {
         await fs.promises.rm(cached, { force: true });
       }
     }
-    if (fs.existsSync(dest)) {
-      // A file put there by hand (downloads land in `.part` until complete): adopt it once it checks out.
-      await verifyContent(dest, e);
-      const sha256 = await sha256File(dest);
-      await fs.promises.writeFile(sidecar(dest), `${sha256}  ${e.file}\n`);
-      return { name: e.name, path: dest, bytes: fs.statSync(dest).size, sha256, alreadyCached: true, resumedFrom: 0 };
-    }
-    const got = await downloadFile(e.url, dest, {
-      ...opts,
-      label: e.file,
-      expectedBytes: plausibleBytes(e.params),
-      offlineHint: `use a local .pt or .safetensors file instead, or put ${e.file} at ${dest}`,
-    });
+    // A file put there by hand (downloads land in `.part` until complete) is adopted once it checks
+    // out; a download that does not check out is deleted, a user's own file never is.
+    const adopted = fs.existsSync(dest);
+    const got = adopted
+      ? null
+      : await downloadFile(e.url, dest, {
+          ...opts,
+          label: e.file,
+          expectedBytes: plausibleBytes(e.params),
+          offlineHint: `use a local .pt or .safetensors file instead, or put ${e.file} at ${dest}`,
+        });
     try {
       await verifyContent(dest, e);
     } catch (err) {
-      await fs.promises.rm(dest, { force: true });
+      if (!adopted) await fs.promises.rm(dest, { force: true });
       throw err;
     }
     const sha256 = await sha256File(dest);
     await fs.promises.writeFile(sidecar(dest), `${sha256}  ${e.file}\n`);
-    return { name: e.name, path: dest, bytes: got.bytes, sha256, alreadyCached: false, resumedFrom: got.resumedFrom };
+    return { name: e.name, path: dest, bytes: got?.bytes ?? fs.statSync(dest).size, sha256, alreadyCached: adopted, resumedFrom: got?.resumedFrom ?? 0 };
   }
 
   /**
