@@ -6,6 +6,7 @@ import type { ExportRequest, ImportRequest } from '../../shared/types';
 import type { PredictSplitRequest } from '../infer/predict-split';
 import type { JobContext } from '../jobs/job-registry';
 import { runInWorker } from '../jobs/run-in-worker';
+import { workerScript } from '../util/worker-script';
 
 export type WorkerTask =
   | { kind: 'import'; root: string; request: ImportRequest }
@@ -16,13 +17,7 @@ export type WorkerTask =
   /** A run's weights over a split, predictions into the store. */
   | { kind: 'predict'; root: string; request: PredictSplitRequest };
 
-/** From source the entry is TypeScript (loaded through a tsx bootstrap); in a build it is JavaScript. */
-function workerUrl(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? './worker-bootstrap.mjs' : './worker-entry.js', import.meta.url);
-}
-
 /** Runs one of boxtune's worker tasks (import, export, sample, train, predict) as a job's work. */
 export function runTask<T>(task: WorkerTask, ctx: JobContext, onEvent?: (data: unknown) => void): Promise<T> {
-  return runInWorker<T, WorkerTask>(workerUrl(), task, ctx, onEvent);
+  return runInWorker<T, WorkerTask>(workerScript(import.meta.url, 'worker-entry'), task, ctx, onEvent);
 }

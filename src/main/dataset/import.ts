@@ -123,6 +123,8 @@ function planImport(
 
 /** Clips a pixel box to the image (src/shared/geometry.ts); reports whether it moved by more than the rounding tolerance. */
 function clipBox(x: number, y: number, w: number, h: number, width: number, height: number) {
+  // Wholly outside (the image is smaller than its annotation file said): kept as an empty box at the
+  // edge, as before, and counted as clipped, rather than dropped without a word.
   const c = clipRect({ x, y, w, h }, { width, height }, 0) ?? { x: Math.max(0, Math.min(x, width)), y: Math.max(0, Math.min(y, height)), w: 0, h: 0 };
   const moved = Math.max(c.x - x, c.y - y, x + w - (c.x + c.w), y + h - (c.y + c.h));
   return { ...c, clipped: moved > EDGE_TOLERANCE_PX };

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ImageTask, ImageTaskKind } from './image-render';
+import { workerScript } from '../util/worker-script';
 
 /** Two: the box this is sized for has two cores, and libvips spreads one image over several threads. */
 export const IMAGE_WORKERS = 2;
@@ -48,12 +49,6 @@ interface Slot {
   timer: NodeJS.Timeout | null;
   /** Timed out or the pool closed: gets no more work, and is ended once it answers. */
   retired: boolean;
-}
-
-/** From source the worker is TypeScript (loaded through a tsx bootstrap); in a build it is JavaScript. */
-function workerUrl(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? './image-worker-bootstrap.mjs' : './image-worker.js', import.meta.url);
 }
 
 export class ImageWorkerPool {
@@ -149,7 +144,8 @@ export class ImageWorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl(), { name: 'boxtune-images' });
+    const script = workerScript(import.meta.url, 'image-worker');
+    const worker = new Worker(script.url, { argv: script.argv, name: 'boxtune-images' });
     const slot: Slot = { worker, current: null, timer: null, retired: false };
     this.slots.add(slot);
     worker.unref();

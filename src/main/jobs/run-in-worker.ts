@@ -20,10 +20,15 @@ export interface WorkerInput<Task> {
   cancelFlag: SharedArrayBuffer;
 }
 
-export function runInWorker<T, Task extends { kind: string }>(entry: URL, task: Task, ctx: JobContext, onEvent?: (data: unknown) => void): Promise<T> {
+export function runInWorker<T, Task extends { kind: string }>(
+  entry: { url: URL; argv: string[] },
+  task: Task,
+  ctx: JobContext,
+  onEvent?: (data: unknown) => void,
+): Promise<T> {
   const cancelFlag = new SharedArrayBuffer(4);
   const input: WorkerInput<Task> = { task, cancelFlag };
-  const worker = new Worker(entry, { workerData: input });
+  const worker = new Worker(entry.url, { argv: entry.argv, workerData: input });
   const onAbort = (): void => void Atomics.store(new Int32Array(cancelFlag), 0, 1);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   return new Promise<T>((resolve, reject) => {

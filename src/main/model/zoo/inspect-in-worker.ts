@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { AppError, type ErrorInfo } from '../../../shared/errors';
 import type { ModelInspection } from '../../../shared/types';
 import { checkModelFileSize } from '../model-file';
+import { workerScript } from '../../util/worker-script';
 
 /** How long an inspection may take, worker start included: the real checkpoints take well under a second. */
 export const INSPECT_TIME_LIMIT_MS = 20_000;
@@ -42,12 +43,6 @@ export interface InspectRequest {
 /** What the worker answers. */
 export type InspectReply = { id: number } & ({ ok: true; value: ModelInspection } | { ok: false; error: ErrorInfo });
 
-/** From source the entry is TypeScript (loaded through a tsx bootstrap); in a build, JavaScript. */
-function workerUrl(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? './inspect-worker-bootstrap.mjs' : './inspect-worker.js', import.meta.url);
-}
-
 let idle: { worker: Worker; heapMb: number; timer: NodeJS.Timeout } | null = null;
 let nextId = 1;
 
@@ -59,7 +54,9 @@ function takeWorker(heapMb: number): Worker {
     worker.ref();
     return worker;
   }
-  const worker = new Worker(workerUrl(), {
+  const script = workerScript(import.meta.url, 'inspect-worker');
+  const worker = new Worker(script.url, {
+    argv: script.argv,
     resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.min(64, heapMb), stackSizeMb: 4 },
   });
   worker.once('exit', () => {

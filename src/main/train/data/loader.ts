@@ -31,6 +31,7 @@ import type { TrainSample } from './dataset';
 import type { BatchDone, BatchTask, FromWorker, WorkerInit } from './protocol';
 import { bufferLength, mosaicForEpoch, rectBatches } from './sampling';
 import { allocateSharedImages, ringSlots, type SharedImagesInit } from './shared-images';
+import { workerScript } from '../../util/worker-script';
 
 /** One batch, as Ultralytics' collate_fn lays it out (NHWC instead of NCHW: what tfjs takes). */
 export interface Batch {
@@ -94,12 +95,6 @@ export interface EpochOptions {
   mosaic?: boolean;
   /** Skip the first batches (resuming mid-epoch). Default 0. */
   startBatch?: number;
-}
-
-/** From source the worker is TypeScript (loaded through a tsx bootstrap); in a build, JavaScript. */
-function workerUrl(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? './batch-worker-bootstrap.mjs' : './batch-worker.js', import.meta.url);
 }
 
 interface Slot {
@@ -258,7 +253,8 @@ export class BatchLoader {
   }
 
   private threadSlot(init: WorkerInit, i: number): Slot {
-    const worker = new Worker(workerUrl(), { workerData: init, name: `boxtune-batches-${i}` });
+    const script = workerScript(import.meta.url, 'batch-worker');
+    const worker = new Worker(script.url, { argv: script.argv, workerData: init, name: `boxtune-batches-${i}` });
     this.live++;
     let exited = false;
     const slot: Slot = {
