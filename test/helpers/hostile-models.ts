@@ -7,6 +7,7 @@
 import zlib from 'node:zlib';
 import { tinyYolo11Yaml } from './model-fixtures';
 import { dict, fromJson, Pickler, pyModule, shared, type Py, type PyDict, type PyObj, type PyShared } from './model-pt-writer';
+import { varint as pbVarintBytes } from './protobuf-writer';
 
 export interface ZipEntrySpec {
   name: string;
@@ -138,13 +139,7 @@ export function onnxWithMetadata(props: [string, string][]): Uint8Array {
 }
 
 function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
+  return Uint8Array.from(pbVarintBytes(n));
 }
 
 /** A safetensors file from a header object (written as JSON, padded to 8 bytes) and its data. */

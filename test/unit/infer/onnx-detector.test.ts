@@ -11,23 +11,14 @@ import { describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../../src/main/images/letterbox';
 import { evaluateDetector } from '../../../src/main/infer/evaluate';
 import { OnnxDetector, predictBatch } from '../../../src/main/infer/onnx-detector';
+import { pbBytes, pbString, pbVarint } from '../../helpers/protobuf-writer';
 import { tmpDir } from '../../helpers/tmp';
 
 const require = createRequire(import.meta.url);
 
-// ---- a minimal protobuf writer, enough for an ONNX ModelProto ----------------------------------
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-const num = (field: number, v: number) => [...varint(field * 8), ...varint(v)];
-const msg = (field: number, body: number[]) => [...varint(field * 8 + 2), ...varint(body.length), ...body];
-const str = (field: number, s: string) => msg(field, [...new TextEncoder().encode(s)]);
+const num = pbVarint;
+const msg = pbBytes;
+const str = pbString;
 
 /** ValueInfoProto: name + float tensor type of the given shape. */
 function valueInfo(field: number, name: string, dims: number[]): number[] {

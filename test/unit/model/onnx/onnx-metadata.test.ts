@@ -1,29 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { parsePyLiteral, parseUltralyticsMetadata, readOnnxMetadataProps, readVarint } from '../../../../src/main/model/onnx/onnx-metadata';
+import { pbBytes, pbString, pbVarint } from '../../../helpers/protobuf-writer';
 
-/** Minimal protobuf writer for the test model. */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-const tag = (field: number, wire: number) => varint(field * 8 + wire);
-const bytes = (field: number, data: Uint8Array | number[]) => [...tag(field, 2), ...varint(data.length), ...data];
-const str = (field: number, s: string) => bytes(field, [...new TextEncoder().encode(s)]);
+const bytes = pbBytes;
+const str = pbString;
 const entry = (k: string, v: string) => bytes(14, [...str(1, k), ...str(2, v)]);
 
 function model(): Uint8Array {
   const graph = new Uint8Array(300).fill(7); // opaque bytes, skipped by length
   return Uint8Array.from([
-    ...tag(1, 0), ...varint(8), // ir_version
+    ...pbVarint(1, 8), // ir_version
     ...str(2, 'pytorch'), // producer_name
     ...bytes(7, graph), // graph
-    ...bytes(8, [...str(1, ''), ...tag(2, 0), ...varint(17)]), // opset_import
-    ...tag(5, 0), ...varint(2 ** 40), // a large varint (model_version)
+    ...bytes(8, [...str(1, ''), ...pbVarint(2, 17)]), // opset_import
+    ...pbVarint(5, 2 ** 40), // a large varint (model_version)
     ...entry('stride', '32'),
     ...entry('task', 'detect'),
     ...entry('batch', '1'),

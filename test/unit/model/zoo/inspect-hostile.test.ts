@@ -14,6 +14,7 @@ import { concat, minimalCheckpoint, onnxWithMetadata, safetensorsFile } from '..
 import { tinyYolo11Yaml } from '../../../helpers/model-fixtures';
 import { dict, fromJson, writeTorchZip, type Py } from '../../../helpers/model-pt-writer';
 import { tmpDir } from '../../../helpers/tmp';
+import { varint } from '../../../helpers/protobuf-writer';
 
 /** Writes `bytes` as `name` (or takes `name` as a path) and inspects it: it must fail with an AppError within `ms`. */
 async function inspectFails(name: string, bytes: Uint8Array | null, ms = 2000): Promise<AppError> {
@@ -48,12 +49,7 @@ function onnxModel(outC: number, w: TensorProto, names = "{0: 'a'}", more: { key
   };
   return encodeModel(m);
 }
-function varintBytes(n: number): Uint8Array[] {
-  const out: number[] = [];
-  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
-  out.push(n);
-  return [Uint8Array.from(out)];
-}
+const varintBytes = (n: number): Uint8Array[] => [Uint8Array.from(varint(n))];
 const weight = (dims: number[], bytes: number): TensorProto => ({ name: 'w', dims, data_type: 1, raw_data: new Uint8Array(bytes) });
 
 describe('inspectModelFile on hostile files', () => {
