@@ -110,7 +110,7 @@ export class OnnxDetector {
     // libonnxruntime_providers_shared.so" before it fails: the backend report checks the files first.
     if (device === 'cuda') {
       const cuda = describeInferenceProviders().find((p) => p.name === 'cuda');
-      if (!cuda?.available) throw new AppError('INVALID_INPUT', `cannot predict on device 'cuda': ${cuda?.detail ?? 'no CUDA provider'}; use device 'cpu'`, { device });
+      if (!cuda?.available) throw new AppError('INVALID_INPUT', `cannot predict on device 'cuda': ${cuda?.detail ?? 'no CUDA provider'}. It needs CUDA 12 and cuDNN 9; or use device 'cpu'`, { device });
     }
     checkModelFileSize(modelPath); // a device, a FIFO or a 50 GB file is refused before any read
     let bytes: Buffer;
